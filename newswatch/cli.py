@@ -1,0 +1,126 @@
+"""The `newswatch` command: one entry point for every service and tool."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from newswatch import cli_classify, cli_feeds, cli_notify, cli_stories
+from newswatch.options import config_option, load, open_context
+from shared.exceptions import ConfigError, NewswatchError
+from shared.logs import configure_logging
+from shared.settings import get_settings
+
+log = logging.getLogger("newswatch")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default: $LOG_LEVEL or INFO).")
+@click.option("--log-json", is_flag=True, default=None, help="Log as JSON lines ($LOG_FORMAT=json).")
+def main_group(log_level: str | None, log_json: bool | None) -> None:
+    """Watch news feeds, score articles against topics, alert subscribers once per story."""
+    settings = get_settings()
+    configure_logging(log_level or settings.log_level,
+                      json_format=bool(log_json) or settings.log_format == "json")
+
+
+@main_group.command()
+@config_option
+@click.option("--once", is_flag=True, help="Poll every feed once, process and deliver, then exit.")
+def run(config_path: Path | None, once: bool) -> None:
+    """All services in one process (SQLite + in-process queue unless DATABASE_URL/REDIS_URL)."""
+    from newswatch.embedded import run_embedded
+
+    ctx = open_context(config_path, migrate_first=True)
+    summary = run_embedded(ctx, once=once, stop=threading.Event())
+    if once:
+        click.echo(summary.render())
+
+
+@main_group.command()
+@config_option
+@click.option("--once", is_flag=True, help="Poll every feed once, then exit.")
+def fetcher(config_path: Path | None, once: bool) -> None:
+    """The fetcher service: poll feeds, store new articles, enqueue classification."""
+    from services.fetcher import poller
+
+    ctx = open_context(config_path, embedded=False)
+    if once:
+        stats = poller.run_once(ctx)
+        log.info("fetcher pass done %s", stats)
+    else:
+        poller.run_forever(ctx, threading.Event())
+
+
+@main_group.command()
+@config_option
+@click.option("--burst", is_flag=True, help="Drain the queue, then exit (RQ burst mode).")
+def classifier(config_path: Path | None, burst: bool) -> None:
+    """The classifier worker: score articles against every topic, route matches."""
+    from services.classifier import service
+
+    service.run(open_context(config_path, embedded=False), burst=burst)
+
+
+@main_group.command()
+@config_option
+@click.option("--burst", is_flag=True, help="Drain the queue, then exit (RQ burst mode).")
+def notifier(config_path: Path | None, burst: bool) -> None:
+    """The notifier worker: deliver alerts and digests to subscribers."""
+    from services.notifier import service
+
+    service.run(open_context(config_path, embedded=False), burst=burst)
+
+
+@main_group.command()
+@config_option
+def migrate(config_path: Path | None) -> None:
+    """Create or upgrade the database schema (a one-shot step in compose)."""
+    from shared.db import migrate as run_migrations
+
+    url = get_settings().resolved_database_url()
+    run_migrations(url)
+    click.echo("database is up to date")
+
+
+@main_group.command("check-config")
+@config_option
+def check_config(config_path: Path | None) -> None:
+    """Validate the config file and say what it defines."""
+    config = load(config_path)
+    from shared.topics import resolve_topics
+
+    topics = resolve_topics(config)
+    source = config.source or "(no config file: built-in defaults)"
+    click.echo(f"{source}: OK: {len(config.feeds)} feeds, {len(topics)} topics "
+               f"({', '.join(t.id for t in topics)}), {len(config.subscriptions)} subscriptions")
+
+
+for _module in (cli_feeds, cli_classify, cli_notify, cli_stories):
+    for _command in _module.COMMANDS:
+        main_group.add_command(_command)
+
+
+def main() -> None:
+    """Expected failures print one line and exit non-zero; bugs keep their traceback."""
+    try:
+        code = main_group.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except NewswatchError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if isinstance(code, int):
+        sys.exit(code)

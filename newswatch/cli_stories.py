@@ -1,0 +1,7 @@
+"""CLI commands of the stories area; newswatch.cli registers everything in COMMANDS."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

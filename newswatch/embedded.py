@@ -1,0 +1,103 @@
+"""`newswatch run`: the three services in one process, on the in-process queue.
+
+The fetcher polls in a background thread; this thread runs the queued classify and deliver
+jobs (the same functions RQ runs) and the notifier's housekeeping tick. With ``--once`` every
+feed is polled once and everything that results is processed and delivered before exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from services.classifier import service as classifier_service
+from services.fetcher import poller
+from services.notifier import service as notifier_service
+from shared import store
+from shared.context import AppContext
+from shared.queue import InlineQueue
+from shared.topics import resolve_topics
+
+log = logging.getLogger(__name__)
+
+TICK_EVERY = 5.0  # seconds between notifier housekeeping ticks
+IDLE_SLEEP = 0.2  # seconds to wait when no job is queued
+
+
+@dataclass
+class RunSummary:
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_scored: int = 0
+    matches: int = 0
+    delivered: int = 0
+    failed_deliveries: int = 0
+
+    def render(self) -> str:
+        return (
+            f"feeds polled: {self.feeds_polled} ({self.feeds_failed} failed); "
+            f"articles stored: {self.articles_new} new, {self.articles_updated} updated; "
+            f"scored: {self.articles_scored}; matches: {self.matches}; "
+            f"alerts delivered: {self.delivered}; failed deliveries: {self.failed_deliveries}"
+        )
+
+
+def _queue(ctx: AppContext) -> InlineQueue:
+    if not isinstance(ctx.queue, InlineQueue):
+        raise RuntimeError("the embedded runner needs the in-process queue")
+    return ctx.queue
+
+
+def drain(ctx: AppContext) -> int:
+    """Run jobs and housekeeping until nothing more is due right now."""
+    queue, total = _queue(ctx), 0
+    while True:
+        done = queue.run_pending()
+        notifier_service.tick(ctx)
+        if done == 0 and queue.pending() == 0:
+            return total
+        total += done
+
+
+def run_embedded(ctx: AppContext, *, once: bool, stop: threading.Event) -> RunSummary:
+    classifier_service.recover(ctx, older_than=timedelta(0))
+    if once:
+        stats = poller.run_once(ctx)
+        drain(ctx)
+        return _summary(ctx, stats)
+    fetch_thread = threading.Thread(
+        target=poller.run_forever, args=(ctx, stop), name="fetcher", daemon=True
+    )
+    fetch_thread.start()
+    log.info("newswatch running: %d feeds, Ctrl-C to stop", len(ctx.config.feeds))
+    queue, last_tick = _queue(ctx), 0.0
+    try:
+        while not stop.is_set():
+            ran = queue.run_pending(limit=100)
+            if time.monotonic() - last_tick >= TICK_EVERY:
+                notifier_service.tick(ctx)
+                last_tick = time.monotonic()
+            if not ran:
+                stop.wait(IDLE_SLEEP)
+    finally:
+        stop.set()
+        fetch_thread.join(timeout=10)
+    return RunSummary()
+
+
+def _summary(ctx: AppContext, stats: poller.PollStats) -> RunSummary:
+    thresholds = {t.id: t.threshold for t in resolve_topics(ctx.config)}
+    with ctx.engine.connect() as conn:
+        return RunSummary(
+            feeds_polled=stats.feeds_polled, feeds_failed=stats.feeds_failed,
+            articles_new=stats.articles_new, articles_updated=stats.articles_updated,
+            articles_scored=stats.articles_new + stats.articles_updated,
+            matches=store.count_scores_at_least(conn, thresholds),
+            delivered=store.count_deliveries(conn, "sent"),
+            failed_deliveries=store.count_deliveries(conn, "failed"),
+        )

@@ -1,0 +1,53 @@
+"""The classifier's RQ job: score one article against every topic, then route it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from shared import jobs, store
+from shared.context import AppContext, get_context
+from shared.topics import resolve_topics
+
+from services.classifier.routing import create_deliveries
+from services.classifier.scorer import TopicScorer, build_scorers
+
+log = logging.getLogger(__name__)
+
+
+def scorers(ctx: AppContext) -> dict[str, TopicScorer]:
+    """Scorers are built once per process (and again after a config change)."""
+    cached: dict[str, TopicScorer] | None = ctx.cache.get("scorers")
+    if cached is None:
+        cached = build_scorers(resolve_topics(ctx.config))
+        ctx.cache["scorers"] = cached
+    return cached
+
+
+def classify_article(article_id: int) -> None:
+    """Idempotent: rescoring rewrites the scores; the delivery ledger refuses duplicates."""
+    ctx = get_context()
+    topic_scorers = scorers(ctx)
+    now = store.utcnow()
+    with ctx.engine.begin() as conn:
+        article = store.get_article(conn, article_id)
+        if article is None:
+            log.warning("article %s not found: deleted before it was classified", article_id)
+            return
+        results: dict[str, float] = {}
+        for topic_id, scorer in topic_scorers.items():
+            result = scorer.score(article.title, article.summary)
+            store.save_score(conn, article_id, topic_id, result.score, result.explanation,
+                             article.content_hash, now)
+            results[topic_id] = result.score
+        thresholds = {tid: s.topic.threshold for tid, s in topic_scorers.items()}
+        story_id = _assign_story(ctx, conn, article)
+        to_send = create_deliveries(conn, ctx.config, article, results, thresholds, now, story_id)
+    log.debug("article %s scored %s", article_id, results)
+    for delivery_id in to_send:
+        ctx.queue.enqueue(jobs.DELIVER, delivery_id)
+
+
+def _assign_story(ctx: AppContext, conn: Any, article: Any) -> int | None:
+    """Story grouping hook (services.classifier.stories); None until grouping is wired."""
+    return None

@@ -1,0 +1,172 @@
+"""Score an article against a topic, with an explanation an analyst can read at a glance.
+
+The model is lexical and structural, because a news topic like "arms for Russia from Iran,
+North Korea and China" is defined by *who* does *what* to *whom*, which bag-of-words
+similarity alone cannot see (an Iran-Israel drone story looks very similar to an Iran-Russia
+drone story). Each topic has term groups; ``require`` clauses must all be matched (one group
+per clause is enough), support groups add evidence, penalty groups subtract it, and TF-IDF
+similarity to the nearest reference passage adds a graded signal. The sum is a log-odds
+``z``; the score is ``sigmoid(z)``.
+
+Calibration: ``z = 0`` (score 0.5) means "every required clause matched with the minimum of
+evidence". The same constants apply to every topic, and topics without refinements derive
+their groups from their references (``services.classifier.salience``) into the same shape,
+so a threshold of 0.5 means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services.classifier.lexicon import GroupMatch, Lexicon
+from services.classifier.salience import derive_refinements
+from services.classifier.similarity import PassageIndex
+from services.classifier.text import passages, plain_text, tokenize
+from shared.topics import Refinements, ResolvedTopic
+
+log = logging.getLogger(__name__)
+
+# Log-odds contributions (named here, the only place they are set).
+ALL_CLAUSES_Z = 0.8  # every required clause matched, minimal evidence
+MISSING_CLAUSE_Z = 2.4  # subtracted per unmatched required clause
+MISSING_CLAUSE_CAP = -1.0  # a text missing a clause never scores above sigmoid(-1) = 0.27
+DEPTH_WEIGHT = 0.45  # per extra matched group (beyond one per clause), up to DEPTH_CAP
+DEPTH_CAP = 3
+TITLE_WEIGHT = 0.4  # the headline itself names the clauses' subjects
+SIMILARITY_WEIGHT = 5.0  # per unit of cosine above SIMILARITY_PIVOT
+SIMILARITY_PIVOT = 0.12
+SIMILARITY_CAP = 0.45
+PENALTY_WEIGHT = 0.9  # per distinct off-topic term, up to PENALTY_CAP
+PENALTY_CAP = 2
+NO_REFINEMENT_Z = -4.0  # a topic with neither refinements nor references scores ~0
+PASSAGE_QUOTE_CHARS = 300
+TEXT_MAX_CHARS = 20_000  # long bodies add no evidence but cost time
+
+
+@dataclass(frozen=True)
+class Score:
+    topic_id: str
+    score: float
+    explanation: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Passage:
+    source: str
+    text: str
+
+
+class TopicScorer:
+    """Scores texts against one topic; build once per topic (fitting costs milliseconds)."""
+
+    def __init__(self, topic: ResolvedTopic) -> None:
+        self.topic = topic
+        self._passages = [
+            _Passage(ref.source, passage)
+            for ref in topic.references
+            for passage in passages(ref.text)
+        ]
+        self._index = PassageIndex([p.text for p in self._passages])
+        self.derived = topic.refinements.empty
+        self.refinements: Refinements = (
+            derive_refinements(topic.references) if self.derived else topic.refinements
+        )
+        groups = self.refinements.groups
+        self._lexicon = Lexicon((g.name, g.terms) for g in groups)
+        self._labels = {g.name: g.label for g in groups}
+        self._evidence_groups = [n for clause in self.refinements.require for n in clause]
+        self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
+        log.debug(
+            "topic %s: %d passages, %d groups (%s)",
+            topic.id,
+            len(self._passages),
+            len(groups),
+            "derived from references" if self.derived else "refined",
+        )
+
+    def score(self, title: str, summary: str) -> Score:
+        title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
+        summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
+        text = f"{title_text} \n {summary_text}" if summary_text else title_text
+        tokens = tokenize(text)
+        matches = self._lexicon.match(text, tokens, len(title_text))
+        hit = self._index.best(text)
+        similarity = hit.similarity if hit else 0.0
+
+        missing = [c for c in self.refinements.require if not any(g in matches for g in c)]
+        matched_evidence = [g for g in self._evidence_groups if g in matches]
+        extra = max(0, len(matched_evidence) - len(self.refinements.require))
+        title_clauses = sum(
+            1 for c in self.refinements.require if any(matches[g].in_title for g in c if g in matches)
+        )
+        penalty_terms = [s for g in self.refinements.penalize if g in matches for s in matches[g].surfaces]
+
+        components: dict[str, float] = {}
+        if not self.refinements.require:
+            components["clauses"] = NO_REFINEMENT_Z
+        else:
+            components["clauses"] = ALL_CLAUSES_Z - MISSING_CLAUSE_Z * len(missing)
+        components["depth"] = DEPTH_WEIGHT * min(extra, DEPTH_CAP)
+        if self.refinements.require and title_clauses >= min(2, len(self.refinements.require)):
+            components["title"] = TITLE_WEIGHT
+        components["similarity"] = SIMILARITY_WEIGHT * (
+            min(similarity, SIMILARITY_CAP) - SIMILARITY_PIVOT
+        )
+        if penalty_terms:
+            components["penalty"] = -PENALTY_WEIGHT * min(len(set(map(str.lower, penalty_terms))), PENALTY_CAP)
+        z = sum(components.values())
+        if missing:
+            z = min(z, MISSING_CLAUSE_CAP)
+        value = 1.0 / (1.0 + math.exp(-z))
+        explanation = self._explain(value, matches, missing, penalty_terms, hit, components, z)
+        return Score(self.topic.id, round(value, 4), explanation)
+
+    def _explain(
+        self,
+        value: float,
+        matches: dict[str, GroupMatch],
+        missing: list[tuple[str, ...]],
+        penalty_terms: list[str],
+        hit: Any,
+        components: dict[str, float],
+        z: float,
+    ) -> dict[str, Any]:
+        evidence = [
+            f"{self._labels[g]}: {', '.join(matches[g].surfaces)}"
+            for g in self._evidence_groups
+            if g in matches
+        ]
+        penalties = [f"no {' / '.join(self._labels[g] for g in clause)} mentioned" for clause in missing]
+        if penalty_terms:
+            penalties.append(f"points to another story: {', '.join(dict.fromkeys(penalty_terms))}")
+        verdict = "relevant" if value >= self.topic.threshold else "not relevant"
+        found = [self._labels[g] for g in self._evidence_groups if g in matches][:4]
+        reason = ", ".join(found) if found else "no topic terms"
+        summary = f"{verdict} ({value:.2f}) to {self.topic.name}: {reason}"
+        if missing:
+            summary += f"; {penalties[0]}"
+        explanation: dict[str, Any] = {"summary": summary, "evidence": evidence}
+        if hit is not None:
+            passage = self._passages[hit.index]
+            quote = passage.text
+            if len(quote) > PASSAGE_QUOTE_CHARS:
+                quote = quote[:PASSAGE_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+            explanation["passage"] = {
+                "text": quote,
+                "source": passage.source,
+                "similarity": round(hit.similarity, 3),
+            }
+        if penalties:
+            explanation["penalties"] = penalties
+        explanation["components"] = {k: round(v, 3) for k, v in components.items()} | {
+            "z": round(z, 3)
+        }
+        return explanation
+
+
+def build_scorers(topics: Sequence[ResolvedTopic]) -> dict[str, TopicScorer]:
+    return {topic.id: TopicScorer(topic) for topic in topics}

@@ -1,0 +1,120 @@
+"""Text preparation shared by every scoring signal: HTML to text, tokens, stems, passages.
+
+One pipeline for articles, topic terms and reference documents, so that a term written
+as "North Korean" in a topic file matches "north-korean" in a summary: both go through
+the same lowercasing, hyphen splitting and Snowball stemming.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+from selectolax.lexbor import LexborHTMLParser
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+STEM_LANGUAGE = "english"
+STEM_CACHE_SIZE = 200_000
+PASSAGE_MAX_WORDS = 90
+PASSAGE_MIN_WORDS = 12
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_POSSESSIVE = re.compile(r"['’]s\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"‘'])")
+_WHITESPACE = re.compile(r"\s+")
+_HTML_HINT = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
+_DROPPED_TAGS = ("script", "style", "noscript", "template")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A stemmed word and where it sits in the plain text (for quoting evidence)."""
+
+    stem: str
+    start: int
+    end: int
+
+
+_stemmer = Stemmer.Stemmer(STEM_LANGUAGE)
+
+
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def stem(word: str) -> str:
+    """Stem one lowercase word; cached because news vocabulary repeats heavily."""
+    return str(_stemmer.stemWord(word))
+
+
+STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in ENGLISH_STOP_WORDS) | frozenset(ENGLISH_STOP_WORDS)
+
+
+def plain_text(raw: str) -> str:
+    """Feed summaries often carry HTML; analysts and the matcher both want the words only."""
+    if _HTML_HINT.search(raw):
+        tree = LexborHTMLParser(raw)
+        for tag in _DROPPED_TAGS:
+            for node in tree.css(tag):
+                node.decompose()
+        raw = tree.text(separator=" ") if tree.body is not None else raw
+    return _WHITESPACE.sub(" ", raw).strip()
+
+
+def tokenize(text: str) -> list[Token]:
+    """Lowercase word tokens with offsets; possessive 's is dropped, hyphens split words."""
+    lowered = _POSSESSIVE.sub("  ", text.lower())
+    return [Token(stem(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+
+
+def stems(text: str) -> list[str]:
+    """Stems only, for vocabulary building where offsets do not matter."""
+    lowered = _POSSESSIVE.sub("  ", text.lower())
+    return [stem(word) for word in _TOKEN.findall(lowered)]
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems without stop words: the unit of TF-IDF similarity and salient terms."""
+    return [s for s in stems(text) if s not in STOP_STEMS and not s.isdigit()]
+
+
+def passages(text: str) -> list[str]:
+    """Split a reference document into passages of a paragraph or a few sentences.
+
+    Short lines (headings) are glued to the following paragraph and long paragraphs are
+    cut at sentence ends, so each passage is about one fact an analyst can read at a glance.
+    """
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
+    paragraphs = [re.sub(r"^#+\s*|^[-*]\s+", "", p) for p in paragraphs]
+    merged: list[str] = []
+    carry = ""
+    for paragraph in paragraphs:
+        joined = f"{carry} {paragraph}".strip() if carry else paragraph
+        if len(joined.split()) < PASSAGE_MIN_WORDS:
+            carry = joined
+            continue
+        carry = ""
+        merged.extend(_chunk_sentences(joined))
+    if carry:
+        if merged:
+            merged[-1] = f"{merged[-1]} {carry}"
+        else:
+            merged.append(carry)
+    return merged
+
+
+def _chunk_sentences(paragraph: str) -> list[str]:
+    if len(paragraph.split()) <= PASSAGE_MAX_WORDS:
+        return [paragraph]
+    chunks: list[str] = []
+    current: list[str] = []
+    for sentence in _SENTENCE_END.split(paragraph):
+        current.append(sentence)
+        if sum(len(s.split()) for s in current) >= PASSAGE_MAX_WORDS // 2:
+            chunks.append(" ".join(current))
+            current = []
+    if current:
+        if chunks and sum(len(s.split()) for s in current) < PASSAGE_MIN_WORDS:
+            chunks[-1] = f"{chunks[-1]} {' '.join(current)}"
+        else:
+            chunks.append(" ".join(current))
+    return chunks

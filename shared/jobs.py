@@ -1,0 +1,27 @@
+"""Dotted paths of the job functions, and the queue each runs on.
+
+Services enqueue each other by these names, never by importing each other's code, so the
+fetcher image needs no classifier code and a worker can be scaled alone.
+"""
+
+from __future__ import annotations
+
+CLASSIFY = "services.classifier.jobs.classify_article"  # (article_id: int)
+DELIVER = "services.notifier.jobs.deliver"  # (delivery_id: int)
+SEND_DIGEST = "services.notifier.jobs.send_digest"  # (digest_id: int)
+
+CLASSIFY_QUEUE = "classify"
+NOTIFY_QUEUE = "notify"
+
+QUEUE_FOR_JOB = {
+    CLASSIFY: CLASSIFY_QUEUE,
+    DELIVER: NOTIFY_QUEUE,
+    SEND_DIGEST: NOTIFY_QUEUE,
+}
+
+
+def queue_for(job: str) -> str:
+    try:
+        return QUEUE_FOR_JOB[job]
+    except KeyError:
+        raise ValueError(f"unknown job path {job!r}; add it to shared/jobs.py") from None

@@ -1,0 +1,154 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations in shared/migrations build it.
+
+Uniqueness carries the product's promises: an article is stored once per (feed, identity);
+a score once per (article, topic); a delivery once per (subscription, article).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Stable constraint names so migrations are the same on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+UTC = DateTime(timezone=True)
+
+# --- feeds & articles (fetcher) -------------------------------------------------------------
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False, unique=True),  # as written in config: the key
+    Column("fetch_url", Text, nullable=False),  # after permanent redirects
+    Column("name", Text),
+    Column("title", Text),  # as the feed calls itself
+    Column("enabled", Boolean, nullable=False, default=True),  # False: removed from config
+    Column("disabled_reason", Text),  # e.g. 410 Gone
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("last_error_kind", String(32)),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_polled_at", UTC),
+    Column("last_success_at", UTC),
+    Column("next_poll_at", UTC),
+    Column("items_per_day", Float),
+    Column("created_at", UTC, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("feed_id", Id, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(512), nullable=False),
+    Column("guid", Text),
+    Column("url", Text),
+    Column("title", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("author", Text),
+    Column("language", String(32)),
+    Column("published_at", UTC),
+    Column("first_seen_at", UTC, nullable=False),
+    Column("updated_at", UTC),
+    Column("content_hash", String(64), nullable=False),
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="SET NULL")),
+    UniqueConstraint("feed_id", "identity", name="uq_articles_feed_identity"),
+    Index("ix_articles_first_seen_at", "first_seen_at"),
+    Index("ix_articles_story_id", "story_id"),
+)
+
+# --- scores & stories (classifier) ----------------------------------------------------------
+
+scores = Table(
+    "scores",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("topic_id", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("content_hash", String(64), nullable=False),  # what was scored
+    Column("scored_at", UTC, nullable=False),
+    UniqueConstraint("article_id", "topic_id", name="uq_scores_article_topic"),
+    Index("ix_scores_topic_score", "topic_id", "score"),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("title", Text, nullable=False),
+    Column("first_article_id", Id, nullable=False),
+    Column("first_seen_at", UTC, nullable=False),
+    Column("last_seen_at", UTC, nullable=False),
+    Column("article_count", Integer, nullable=False, default=1),
+    Column("outlet_count", Integer, nullable=False, default=1),
+    Index("ix_stories_last_seen_at", "last_seen_at"),
+)
+
+# --- deliveries (notifier) ------------------------------------------------------------------
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(128), nullable=False),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("topic_id", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("story_id", Id),
+    Column("kind", String(16), nullable=False, default="alert"),  # alert | update
+    Column("channel", String(16), nullable=False),
+    Column("mode", String(16), nullable=False, default="instant"),  # instant | digest
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTC),
+    Column("lease_until", UTC),
+    Column("last_error", Text),
+    Column("digest_id", Id),
+    Column("created_at", UTC, nullable=False),
+    Column("sent_at", UTC),
+    UniqueConstraint("subscription_id", "article_id", name="uq_deliveries_subscription_article"),
+    Index("ix_deliveries_status", "status", "next_attempt_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("delivery_id", Id, ForeignKey("deliveries.id", ondelete="CASCADE")),
+    Column("digest_id", Id),
+    Column("at", UTC, nullable=False),
+    Column("outcome", String(16), nullable=False),  # sent | transient | permanent
+    Column("status", String(64)),  # HTTP status or SMTP reply code
+    Column("detail", Text),  # error text, secrets redacted
+    Index("ix_delivery_attempts_delivery_id", "delivery_id"),
+)

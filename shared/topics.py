@@ -1,0 +1,185 @@
+"""Resolve the topics the classifier scores: the built-in ``axis`` plus the config's topics.
+
+A topic is reference documents (the texts that define it) plus optional refinements (term
+groups that must co-occur, support groups, off-topic groups). The built-in topic lives in
+``shared/builtin_topics/<id>/topic.yaml``; a config entry with the same id overrides only
+the fields it sets (refinement groups merge by name), so a user can point ``axis`` at
+other reference files without losing its refinements. Reference globs are relative to
+the file that names them: the config file's folder, or the built-in topic's folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from shared.config import AppConfig, RefinementsConfig, TopicConfig
+from shared.exceptions import ConfigError
+
+log = logging.getLogger(__name__)
+
+BUILTIN_PACKAGE = "shared"
+BUILTIN_FOLDER = "builtin_topics"
+DEFAULT_THRESHOLD = 0.5
+REFERENCE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference document; ``source`` is the file name shown in explanations."""
+
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    """Aliases of one idea ("Iran", "Tehran", "IRGC"); ``label`` names it in explanations."""
+
+    name: str
+    label: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Refinements:
+    """What a user adds to sharpen a topic beyond its reference documents.
+
+    ``require``: clauses that must all match; a clause matches when any of its groups does.
+    ``support``: groups that add evidence but satisfy no clause on their own.
+    ``penalize``: groups that signal a neighbouring, off-topic story and lower the score.
+    """
+
+    groups: tuple[TermGroup, ...] = ()
+    require: tuple[tuple[str, ...], ...] = ()
+    support: tuple[str, ...] = ()
+    penalize: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+    def group(self, name: str) -> TermGroup:
+        return next(g for g in self.groups if g.name == name)
+
+
+@dataclass(frozen=True)
+class ResolvedTopic:
+    id: str
+    name: str
+    threshold: float
+    references: tuple[Reference, ...]
+    refinements: Refinements = field(default_factory=Refinements)
+
+
+def resolve_topics(config: AppConfig) -> list[ResolvedTopic]:
+    """Built-in topics first (overridden field by field by same-id config entries), then the rest."""
+    overrides = {topic.id: topic for topic in config.topics}
+    resolved: list[ResolvedTopic] = []
+    for topic_id in builtin_topic_ids():
+        base_dir, builtin = load_builtin(topic_id)
+        override = overrides.pop(topic_id, None)
+        resolved.append(_merge(builtin, base_dir, override, config.base_dir))
+    for topic in overrides.values():
+        resolved.append(_merge(topic, config.base_dir, None, config.base_dir))
+    return resolved
+
+
+def builtin_topic_ids() -> list[str]:
+    root = resources.files(BUILTIN_PACKAGE) / BUILTIN_FOLDER
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "topic.yaml").is_file())
+
+
+def load_builtin(topic_id: str) -> tuple[Path, TopicConfig]:
+    """The built-in topic's folder and its topic.yaml, validated like a config entry."""
+    folder = Path(str(resources.files(BUILTIN_PACKAGE) / BUILTIN_FOLDER / topic_id))
+    path = folder / "topic.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return folder, TopicConfig.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"built-in topic {topic_id!r} is broken ({path}): {exc}") from exc
+
+
+def _merge(
+    base: TopicConfig, base_dir: Path, override: TopicConfig | None, override_dir: Path
+) -> ResolvedTopic:
+    fields = override.model_fields_set if override is not None else set()
+    chosen = override if override is not None else base
+
+    def pick(name: str) -> Any:
+        return getattr(chosen, name) if name in fields else getattr(base, name)
+
+    refs_dir = override_dir if "references" in fields else base_dir
+    refinements = base.refinements
+    if override is not None and override.refinements is not None:
+        refinements = _merge_refinements(base.refinements, override.refinements)
+    topic_id = base.id
+    return ResolvedTopic(
+        id=topic_id,
+        name=pick("name") or topic_id,
+        threshold=pick("threshold") if pick("threshold") is not None else DEFAULT_THRESHOLD,
+        references=load_references(pick("references") or [], refs_dir, topic_id),
+        refinements=build_refinements(refinements, topic_id),
+    )
+
+
+def _merge_refinements(
+    base: RefinementsConfig | None, override: RefinementsConfig
+) -> RefinementsConfig:
+    """Keys the override sets replace the base's; groups merge by name."""
+    if base is None:
+        return override
+    groups = {**base.groups, **override.groups}
+    updates: dict[str, Any] = {"groups": groups}
+    for name in ("require", "support", "penalize"):
+        if name in override.model_fields_set:
+            updates[name] = getattr(override, name)
+    return base.model_copy(update=updates)
+
+
+def build_refinements(config: RefinementsConfig | None, topic_id: str) -> Refinements:
+    """Turn validated config into the frozen form, checking that every named group exists."""
+    if config is None:
+        return Refinements()
+    groups = tuple(
+        TermGroup(name=name, label=group.label or name.replace("_", " "), terms=tuple(group.terms))
+        for name, group in config.groups.items()
+    )
+    known = {g.name for g in groups}
+    named = [n for clause in config.require for n in clause] + config.support + config.penalize
+    unknown = sorted(set(named) - known)
+    if unknown:
+        raise ConfigError(
+            f"topics.{topic_id}.refinements: unknown groups {unknown}; defined: {sorted(known)}"
+        )
+    return Refinements(
+        groups=groups,
+        require=tuple(tuple(clause) for clause in config.require),
+        support=tuple(config.support),
+        penalize=tuple(config.penalize),
+    )
+
+
+def load_references(patterns: list[str], base_dir: Path, topic_id: str) -> tuple[Reference, ...]:
+    """Expand globs relative to ``base_dir``; a pattern matching nothing is a config error."""
+    found: list[Reference] = []
+    for pattern in patterns:
+        full = pattern if Path(pattern).is_absolute() else str(base_dir / pattern)
+        paths = sorted(Path(p) for p in glob.glob(full, recursive=True))
+        paths = [p for p in paths if p.is_file() and p.suffix.lower() in REFERENCE_SUFFIXES]
+        if not paths:
+            raise ConfigError(
+                f"topics.{topic_id}.references: {pattern!r} matches no .txt/.md file under {base_dir}"
+            )
+        for path in paths:
+            found.append(Reference(source=path.name, text=path.read_text(encoding="utf-8")))
+    log.debug("topic %s: %d reference documents", topic_id, len(found))
+    return tuple(found)
