@@ -1,7 +1,134 @@
-"""CLI commands of the classify area; newswatch.cli registers everything in COMMANDS."""
+"""`newswatch score` and `newswatch eval`: try the classifier by hand and measure it.
+
+Both work without a database or Redis: they need only the config (optional) and the
+topic references, so an analyst can tune a topic on a laptop.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from newswatch.options import config_option
+from services.classifier.evaluate import evaluate, read_labels
+from services.classifier.scorer import Score, TopicScorer, build_scorers
+from shared.config import load_config
+from shared.exceptions import NewswatchError
+from shared.topics import ResolvedTopic, resolve_topics
+
+DEFAULT_EVAL_TOPIC = "axis"
+
+def _topics(config_path: Path | None, topic_id: str | None) -> list[ResolvedTopic]:
+    try:
+        topics = resolve_topics(load_config(config_path))
+    except NewswatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if topic_id is None:
+        return topics
+    chosen = [t for t in topics if t.id == topic_id]
+    if not chosen:
+        known = ", ".join(t.id for t in topics)
+        raise click.ClickException(f"unknown topic {topic_id!r}; known topics: {known}")
+    return chosen
+
+
+def _split(text: str) -> tuple[str, str]:
+    """First line is the title, the rest the summary (a one-line text is all title)."""
+    title, _, summary = text.strip().partition("\n")
+    return title.strip(), summary.strip()
+
+
+@click.command("score")
+@click.option("--topic", "topic_id", default=None, help="Score against this topic only.")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per topic per line.")
+@click.argument("text", required=False)
+def score_command(
+    topic_id: str | None, config_path: Path | None, as_json: bool, text: str | None
+) -> None:
+    """Score TEXT (or stdin) against each topic and explain the score.
+
+    The first line is taken as the headline, the rest as the summary (HTML allowed).
+    """
+    raw = text if text is not None else sys.stdin.read()
+    if not raw.strip():
+        raise click.UsageError("nothing to score: pass TEXT or pipe it on stdin")
+    title, summary = _split(raw)
+    for scorer in build_scorers(_topics(config_path, topic_id)).values():
+        result = scorer.score(title, summary)
+        if as_json:
+            click.echo(json.dumps(_record(scorer, result), ensure_ascii=False))
+        else:
+            _print_score(scorer, result)
+
+
+def _record(scorer: TopicScorer, result: Score) -> dict[str, object]:
+    return {
+        "topic": result.topic_id,
+        "score": result.score,
+        "threshold": scorer.topic.threshold,
+        "relevant": result.score >= scorer.topic.threshold,
+        "explanation": result.explanation,
+    }
+
+
+def _print_score(scorer: TopicScorer, result: Score) -> None:
+    threshold = scorer.topic.threshold
+    verdict = "ALERT" if result.score >= threshold else "below threshold"
+    click.echo(f"{result.topic_id}: {result.score:.4f} ({verdict}, threshold {threshold})")
+    _print_explanation(result, indent="  ")
+
+
+def _print_explanation(result: Score, indent: str) -> None:
+    explanation = result.explanation
+    click.echo(f"{indent}{explanation['summary']}")
+    for line in explanation["evidence"]:
+        click.echo(f"{indent}+ {line}")
+    for line in explanation.get("penalties", []):
+        click.echo(f"{indent}- {line}")
+    passage = explanation.get("passage")
+    if passage:
+        click.echo(
+            f"{indent}nearest passage ({passage['source']}, similarity {passage['similarity']}): "
+            f"{passage['text']}"
+        )
+    click.echo(f"{indent}components: {json.dumps(explanation.get('components', {}))}")
+
+
+@click.command("eval")
+@click.option(
+    "--labels",
+    "labels_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL file: one object per line with title, summary, label (1/0).",
+)
+@click.option("--topic", "topic_id", default=DEFAULT_EVAL_TOPIC, show_default=True)
+@config_option
+@click.option("--errors", "show_errors", is_flag=True, help="List false positives and negatives.")
+def eval_command(
+    labels_path: Path, topic_id: str, config_path: Path | None, show_errors: bool
+) -> None:
+    """Precision/recall of a topic on labelled items, at the topic's configured threshold.
+
+    The last line of output is one JSON object:
+    {"topic","n","tp","fp","fn","tn","precision","recall","f1","threshold"}.
+    """
+    (topic,) = _topics(config_path, topic_id)
+    scorer = TopicScorer(topic)
+    try:
+        result = evaluate(scorer, read_labels(labels_path))
+    except NewswatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if show_errors:
+        for kind, item, score in result.errors:
+            ident = item.item_id or f"line {item.line}"
+            click.echo(f"{kind} {score.score:.4f} [{ident}] {item.title}")
+            _print_explanation(score, indent="    ")
+    click.echo(json.dumps(result.metrics()))
+
+
+COMMANDS: list[click.Command] = [score_command, eval_command]

@@ -23,6 +23,7 @@ PASSAGE_MIN_WORDS = 12
 _TOKEN = re.compile(r"[a-z0-9]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"‘'])")
+_PARAGRAPH_END = re.compile(r"[.!?:\"”’)]$")
 _WHITESPACE = re.compile(r"\s+")
 _HTML_HINT = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
 _DROPPED_TAGS = ("script", "style", "noscript", "template")
@@ -83,8 +84,7 @@ def passages(text: str) -> list[str]:
     Short lines (headings) are glued to the following paragraph and long paragraphs are
     cut at sentence ends, so each passage is about one fact an analyst can read at a glance.
     """
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
-    paragraphs = [re.sub(r"^#+\s*|^[-*]\s+", "", p) for p in paragraphs]
+    paragraphs = [re.sub(r"^#+\s*|^[-*]\s+", "", p) for p in _paragraphs(text)]
     merged: list[str] = []
     carry = ""
     for paragraph in paragraphs:
@@ -100,6 +100,33 @@ def passages(text: str) -> list[str]:
         else:
             merged.append(carry)
     return merged
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Paragraphs whether the file hard-wraps lines (Markdown) or puts one per line (plain text).
+
+    A line ending without sentence punctuation continues on the next line, unless it is
+    a Markdown heading or list item.
+    """
+    out: list[str] = []
+    current = ""
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        if not line:
+            if current:
+                out.append(current)
+            current = ""
+            continue
+        if line.startswith(("#", "- ", "* ")) and current:
+            out.append(current)
+            current = ""
+        current = f"{current} {line}" if current else line
+        if line.startswith("#") or _PARAGRAPH_END.search(line):
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out
 
 
 def _chunk_sentences(paragraph: str) -> list[str]:

@@ -39,6 +39,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from shared.config import FetcherConfig
 from shared.exceptions import (
     BlockedAddressError,
     FetchError,
@@ -75,6 +76,19 @@ class FetchLimits:
     max_concurrency: int
     per_host_concurrency: int
     user_agent: str
+
+    @classmethod
+    def from_config(cls, config: FetcherConfig) -> FetchLimits:
+        return cls(
+            connect_timeout=config.connect_timeout.total_seconds(),
+            read_timeout=config.read_timeout.total_seconds(),
+            deadline=config.deadline.total_seconds(),
+            max_body_size=config.max_body_size,
+            max_redirects=config.max_redirects,
+            max_concurrency=config.max_concurrency,
+            per_host_concurrency=config.per_host_concurrency,
+            user_agent=config.user_agent,
+        )
 
 
 @dataclass(frozen=True)

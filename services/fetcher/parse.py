@@ -64,9 +64,9 @@ def parse_feed(
     started = time.process_time()
     if not body.strip():
         raise NotAFeedError("empty body (HTTP 200 without content)")
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # No content-location: feedparser would resolve GUIDs like "t-1" against the feed URL,
+    # and identities must not change when the feed moves (a 301). Links are resolved below.
+    headers = {"content-type": content_type} if content_type else {}
     try:
         result = feedparser.parse(
             io.BytesIO(body),

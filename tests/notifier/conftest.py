@@ -7,8 +7,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -72,7 +72,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -98,7 +100,7 @@ class MailHandler:
 
     def __init__(self) -> None:
         self.script: list[str] = []
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
         self.attempts = 0
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
@@ -108,7 +110,9 @@ class MailHandler:
         if self.script:
             return self.script.pop(0)
         content = envelope.original_content or b""
-        self.messages.append(message_from_bytes(content))
+        parsed = message_from_bytes(content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
         return "250 2.0.0 queued as TEST"
 
 

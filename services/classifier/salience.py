@@ -1,0 +1,124 @@
+"""Derive term groups for a topic that has reference documents but no refinements.
+
+A topic about world news is nearly always "some actors doing something": so the derived
+topic requires one salient *entity* (a name the references keep capitalising: countries,
+capitals, leaders, organisations) and one salient *concept* (a content word or two-word
+phrase the references keep repeating). Each entity or concept becomes its own group, so
+the scorer's depth signal counts how many distinct salient things an article mentions, as
+with hand-written refinements. Demonyms merge with their country by shared stem prefix
+("Iran"/"Iranian", "Russia"/"Russian").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from services.classifier.text import STOP_STEMS, content_stems, stem, stems
+from shared.topics import Reference, Refinements, TermGroup
+
+MAX_ENTITIES = 14
+MAX_CONCEPTS = 24
+MIN_SHARE = 0.4  # a salient term appears in at least this share of reference documents
+MIN_COUNT = 3  # ... and at least this many times overall
+PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
+
+# Words every news text repeats; never salient for a topic.
+NEWS_GENERIC = frozenset(
+    stem(w)
+    for w in (
+        "said says say told according added including reported report reports statement "
+        "official officials spokesman spokeswoman year years month months week weeks day days "
+        "time new also would could may might one two three first last percent people country "
+        "countries government president minister ministry secretary state states world "
+        "international national news agency monday tuesday wednesday thursday friday saturday "
+        "sunday january february march april june july august september october november "
+        "december today recent recently later earlier since part well made make many much "
+        "number continue continues continued"
+    ).split()
+)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", re.MULTILINE)
+
+
+def derive_refinements(references: Sequence[Reference]) -> Refinements:
+    """Entity and concept groups from the references; empty when there are none."""
+    texts = [ref.text for ref in references]
+    if not texts:
+        return Refinements()
+    entities = _salient_entities(texts)
+    entity_stems = {s for terms in entities.values() for t in terms for s in stems(t)}
+    concepts = _salient_concepts(texts, exclude=entity_stems)
+    groups = [
+        TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms))
+        for label, terms in entities.items()
+    ] + [TermGroup(name=f"concept:{c}", label=c, terms=(c,)) for c in concepts]
+    entity_names = tuple(g.name for g in groups if g.name.startswith("entity:"))
+    concept_names = tuple(g.name for g in groups if g.name.startswith("concept:"))
+    require = tuple(clause for clause in (entity_names, concept_names) if clause)
+    return Refinements(groups=tuple(groups), require=require)
+
+
+def _min_docs(texts: Sequence[str]) -> int:
+    return max(1, round(MIN_SHARE * len(texts)))
+
+
+def _salient_entities(texts: Sequence[str]) -> dict[str, list[str]]:
+    """Capitalised names (not sentence-initial) that recur across the references."""
+    counts: Counter[str] = Counter()
+    docs: Counter[str] = Counter()
+    for text in texts:
+        found = [m.group(1).strip("’'-") for m in _CAPITALISED.finditer(text)]
+        found = [f for f in found if f and stem(f.lower()) not in STOP_STEMS and len(f) > 1]
+        counts.update(found)
+        docs.update(set(found))
+    ranked = [
+        name
+        for name, n in counts.most_common()
+        if n >= MIN_COUNT and docs[name] >= _min_docs(texts) and stem(name.lower()) not in NEWS_GENERIC
+    ]
+    groups: dict[str, list[str]] = {}
+    for name in ranked:
+        key = next((label for label in groups if _same_entity(label, name)), None)
+        if key is None:
+            if len(groups) >= MAX_ENTITIES:
+                continue
+            groups[name] = [name]
+        else:
+            groups[key].append(name)
+    return groups
+
+
+def _same_entity(a: str, b: str) -> bool:
+    x, y = a.lower(), b.lower()
+    short, long = sorted((x, y), key=len)
+    return len(short) >= PREFIX_MERGE_MIN and long.startswith(short[: max(PREFIX_MERGE_MIN, len(short) - 1)])
+
+
+def _salient_concepts(texts: Sequence[str], exclude: set[str]) -> list[str]:
+    """Content stems and stem bigrams frequent across references, shown in a readable form."""
+    counts: Counter[str] = Counter()
+    docs: Counter[str] = Counter()
+    surface: dict[str, Counter[str]] = {}
+    for text in texts:
+        words = [w for w in content_stems(text) if w not in NEWS_GENERIC and len(w) > 2]
+        terms = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if a != b]
+        terms = [t for t in terms if not set(t.split()) & exclude]
+        counts.update(terms)
+        docs.update(set(terms))
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            surface.setdefault(stem(word), Counter())[word] += 1
+    minimum = _min_docs(texts)
+    ranked = sorted(
+        (t for t, n in counts.items() if n >= MIN_COUNT and docs[t] >= minimum),
+        key=lambda t: (docs[t], counts[t] * (1.5 if " " in t else 1.0)),
+        reverse=True,
+    )
+    chosen = ranked[:MAX_CONCEPTS]
+    return [" ".join(_readable(s, surface) for s in term.split()) for term in chosen]
+
+
+def _readable(stem_form: str, surface: dict[str, Counter[str]]) -> str:
+    """The most frequent written form of a stem, so explanations show words, not stems."""
+    forms = surface.get(stem_form)
+    return forms.most_common(1)[0][0] if forms else stem_form

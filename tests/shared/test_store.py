@@ -1,0 +1,71 @@
+"""The ledger's promises hold on both databases: once per key, whoever runs it twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from shared import store
+from shared.config import FeedConfig
+from shared.db import make_engine, normalize_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "pg_clean"
+    return str(request.getfixturevalue(name))
+
+
+def _article(identity: str, title: str) -> store.NewArticle:
+    return store.NewArticle(identity=identity, content_hash=str(hash(title)), title=title,
+                            summary="s", url=f"https://x.org/{identity}")
+
+
+def test_article_stored_once_and_updates_detected(db_url: str) -> None:
+    engine = make_engine(db_url)
+    now = store.utcnow()
+    with engine.begin() as conn:
+        store.sync_feeds(conn, [FeedConfig(url="https://x.org/feed")], now)
+        feed_id = store.enabled_feeds(conn)[0].id
+        first = store.upsert_article(conn, feed_id, _article("a", "Title"), now)
+        again = store.upsert_article(conn, feed_id, _article("a", "Title"), now)
+        edited = store.upsert_article(conn, feed_id, _article("a", "Title, edited"), now)
+    assert first[1] == "new" and again == (first[0], "same") and edited == (first[0], "updated")
+
+
+def test_delivery_ledger_is_unique_and_claims_once(db_url: str) -> None:
+    engine = make_engine(db_url)
+    now = store.utcnow()
+    with engine.begin() as conn:
+        store.sync_feeds(conn, [FeedConfig(url="https://x.org/feed")], now)
+        feed_id = store.enabled_feeds(conn)[0].id
+        article_id, _ = store.upsert_article(conn, feed_id, _article("a", "T"), now)
+        kwargs = dict(subscription_id="desk", article_id=article_id, topic_id="axis", score=0.9,
+                      channel="slack", mode="instant", status="pending", now=now)
+        delivery_id = store.create_delivery(conn, **kwargs)  # type: ignore[arg-type]
+        assert delivery_id is not None
+        assert store.create_delivery(conn, **kwargs) is None  # type: ignore[arg-type]
+    lease = timedelta(minutes=5)
+    with engine.begin() as conn:
+        assert store.claim_delivery(conn, delivery_id, now, lease)
+    with engine.begin() as conn:
+        assert not store.claim_delivery(conn, delivery_id, now, lease)  # held by the first
+        assert store.claim_delivery(conn, delivery_id, now + lease * 2, lease)  # lease expired
+
+
+def test_removed_feed_is_disabled_and_comes_back(db_url: str) -> None:
+    engine = make_engine(db_url)
+    now = store.utcnow()
+    with engine.begin() as conn:
+        store.sync_feeds(conn, [FeedConfig(url="https://x.org/a"), FeedConfig(url="https://x.org/b")], now)
+        store.sync_feeds(conn, [FeedConfig(url="https://x.org/a")], now)
+        assert [f.url for f in store.enabled_feeds(conn)] == ["https://x.org/a"]
+        store.sync_feeds(conn, [FeedConfig(url="https://x.org/a"), FeedConfig(url="https://x.org/b")], now)
+        assert len(store.enabled_feeds(conn)) == 2
+
+
+def test_plain_postgres_urls_use_psycopg() -> None:
+    assert normalize_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
+    assert normalize_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
