@@ -129,15 +129,47 @@ deliveries = Table(
     Column("channel", String(16), nullable=False),
     Column("mode", String(16), nullable=False, default="instant"),  # instant | digest
     Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),  # sends tried (holds do not count)
     Column("next_attempt_at", UTC),
     Column("lease_until", UTC),
+    Column("claim_token", String(32)),  # who holds the 'sending' lease; finishing checks it
+    Column("enqueued_at", UTC),  # last (re-)enqueue by tick: stops duplicate queue entries
+    Column("first_attempt_at", UTC),  # start of the retry budget (reset by a manual retry)
+    Column("hold_reason", String(16)),  # quiet_hours | rate, while status is 'held'
+    Column("last_status", String(64)),  # last HTTP status / SMTP reply
     Column("last_error", Text),
     Column("digest_id", Id),
     Column("created_at", UTC, nullable=False),
     Column("sent_at", UTC),
     UniqueConstraint("subscription_id", "article_id", name="uq_deliveries_subscription_article"),
     Index("ix_deliveries_status", "status", "next_attempt_at"),
+    Index("ix_deliveries_subscription_sent", "subscription_id", "sent_at"),
+    Index("ix_deliveries_digest_id", "digest_id"),
+)
+
+# One message carrying several deliveries: a scheduled digest, or the summary that folds what
+# max_per_hour or quiet hours held back. Same lease/retry columns as deliveries.
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # digest | summary
+    Column("slot", String(64), nullable=False),  # schedule slot or held-batch key: fires once
+    Column("status", String(16), nullable=False),  # pending|sending|sent|retry|failed|empty
+    Column("item_count", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTC),
+    Column("lease_until", UTC),
+    Column("claim_token", String(32)),
+    Column("enqueued_at", UTC),
+    Column("first_attempt_at", UTC),
+    Column("last_status", String(64)),
+    Column("last_error", Text),
+    Column("created_at", UTC, nullable=False),
+    Column("sent_at", UTC),
+    UniqueConstraint("subscription_id", "slot", name="uq_digests_subscription_slot"),
+    Index("ix_digests_status", "status", "next_attempt_at"),
 )
 
 delivery_attempts = Table(
@@ -147,8 +179,10 @@ delivery_attempts = Table(
     Column("delivery_id", Id, ForeignKey("deliveries.id", ondelete="CASCADE")),
     Column("digest_id", Id),
     Column("at", UTC, nullable=False),
-    Column("outcome", String(16), nullable=False),  # sent | transient | permanent
+    Column("outcome", String(16), nullable=False),  # sent | transient | permanent | lost
     Column("status", String(64)),  # HTTP status or SMTP reply code
     Column("detail", Text),  # error text, secrets redacted
+    Column("duration_ms", Integer),
     Index("ix_delivery_attempts_delivery_id", "delivery_id"),
+    Index("ix_delivery_attempts_digest_id", "digest_id"),
 )
