@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from newswatch import cli_classify, cli_feeds, cli_notify, cli_stories
+from newswatch import cli_classify, cli_demo, cli_feeds, cli_notify, cli_stories
 from newswatch.options import config_option, load, open_context
 from shared.exceptions import ConfigError, NewswatchError
 from shared.logs import configure_logging
@@ -100,7 +100,7 @@ def check_config(config_path: Path | None) -> None:
                f"({', '.join(t.id for t in topics)}), {len(config.subscriptions)} subscriptions")
 
 
-for _module in (cli_feeds, cli_classify, cli_notify, cli_stories):
+for _module in (cli_feeds, cli_classify, cli_notify, cli_stories, cli_demo):
     for _command in _module.COMMANDS:
         main_group.add_command(_command)
 

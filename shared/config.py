@@ -71,6 +71,10 @@ class FetcherConfig(StrictModel):
     max_body_size: Size = 15 * 1024 * 1024
     max_redirects: int = Field(default=5, ge=0, le=20)
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
+    # Parsing runs in this many worker processes (feedparser is pure Python, so threads would
+    # share one core); None = one per CPU, 0 = a thread of the poller (tests, tiny setups).
+    parse_processes: int | None = Field(default=None, ge=0)
+    sync_every: Duration = timedelta(seconds=30)  # config reload + feeds-table sync cadence
 
 
 # --- topics / classifier -------------------------------------------------------------------
@@ -89,6 +93,7 @@ class RefinementsConfig(StrictModel):
     groups: dict[str, TermGroupConfig] = {}
     require: list[list[str]] = []
     support: list[str] = []
+    weak: list[str] = []
     penalize: list[str] = []
 
 
@@ -229,7 +234,16 @@ class NotifierConfig(StrictModel):
 
 
 class StoriesConfig(StrictModel):
+    """Story grouping and the update rules of "one alert per story"."""
+
     window: Duration = timedelta(hours=72)
+    syndicated_threshold: float = Field(default=0.5, gt=0, le=1)  # MinHash Jaccard estimate
+    event_threshold: float = Field(default=0.25, gt=0, le=1)  # TF-IDF cosine, same event
+    updates: bool = True  # a growing story may send an update marked as such
+    update_min_new_outlets: int = Field(default=3, ge=1)  # outlets added since the last alert
+    update_score_gain: float = Field(default=0.2, gt=0)  # or a score this much higher
+    update_min_interval: Duration = timedelta(hours=6)
+    max_updates: int = Field(default=1, ge=0)  # per subscription and story
 
 
 # --- the whole file ----------------------------------------------------------------------------

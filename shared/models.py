@@ -60,7 +60,11 @@ feeds = Table(
     Column("last_success_at", UTC),
     Column("next_poll_at", UTC),
     Column("items_per_day", Float),
+    Column("poll_interval", Float),  # seconds, from config `interval`: overrides the estimate
+    Column("allow_private", Boolean, nullable=False, default=False),  # from config
+    Column("last_warning", Text),  # a bozo feed that still parsed: what was wrong
     Column("created_at", UTC, nullable=False),
+    Index("ix_feeds_next_poll_at", "enabled", "next_poll_at"),
 )
 
 articles = Table(
@@ -112,6 +116,37 @@ stories = Table(
     Column("article_count", Integer, nullable=False, default=1),
     Column("outlet_count", Integer, nullable=False, default=1),
     Index("ix_stories_last_seen_at", "last_seen_at"),
+)
+
+# Membership in assignment order: ``seq`` lets every classifier worker catch its in-memory
+# story index up with what the others assigned (services/classifier/stories.py).
+story_members = Table(
+    "story_members",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False,
+           unique=True),
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("outlet", Text, nullable=False),
+    Column("reason", String(16), nullable=False),  # new | exact_link | syndicated | same_event
+    Column("matched_article_id", Id),
+    Column("similarity", Float, nullable=False, default=0.0),
+    Column("seen_at", UTC, nullable=False),  # published or first seen: the window clock
+    Index("ix_story_members_story_id", "story_id"),
+    Index("ix_story_members_seen_at", "seen_at"),
+)
+
+# One alert per (subscription, story), and the state that allows at most a few updates.
+story_alerts = Table(
+    "story_alerts",
+    metadata,
+    Column("subscription_id", String(128), primary_key=True),
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("outlet_count", Integer, nullable=False),  # outlets when last alerted/updated
+    Column("score", Float, nullable=False),  # best score alerted so far
+    Column("updates", Integer, nullable=False, default=0),
+    Column("alerted_at", UTC, nullable=False),
+    Column("last_update_at", UTC),
 )
 
 # --- deliveries (notifier) ------------------------------------------------------------------

@@ -7,23 +7,26 @@ restarts are harmless.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from shared.config import FeedConfig
 from shared.models import (
     articles,
     deliveries,
     delivery_attempts,
+    digests,
     feeds,
     scores,
     stories,
+    story_alerts,
+    story_members,
 )
 
 
@@ -38,7 +41,7 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _insert(conn: Connection, table: Any) -> Insert:
+def _insert(conn: Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -47,40 +50,72 @@ def _insert(conn: Connection, table: Any) -> Insert:
 # --- feeds -------------------------------------------------------------------------------------
 
 
-def sync_feeds(conn: Connection, configured: Sequence[FeedConfig], now: datetime) -> None:
-    """Make the feeds table follow the config: add new feeds, re-enable, disable removed."""
+def sync_feeds(conn: Connection, configured: Sequence[FeedConfig], now: datetime) -> int:
+    """Make the feeds table follow the config; returns how many rows changed.
+
+    New feeds are added due now; a feed whose interval or private-network permission was
+    edited is made due now (so the edit shows within one poller sync); removed feeds are
+    disabled (kept with their articles); a feed disabled by ``410 Gone`` stays disabled.
+    """
     wanted = {feed.url: feed for feed in configured}
-    existing = {row.url: row for row in conn.execute(select(feeds.c.url, feeds.c.enabled,
-                                                            feeds.c.disabled_reason))}
+    existing = {
+        row.url: row
+        for row in conn.execute(
+            select(feeds.c.url, feeds.c.name, feeds.c.enabled, feeds.c.disabled_reason,
+                   feeds.c.poll_interval, feeds.c.allow_private)
+        )
+    }
+    changed = 0
     for url, feed in wanted.items():
-        if url not in existing:
+        interval = feed.interval.total_seconds() if feed.interval else None
+        row = existing.get(url)
+        if row is None:
             conn.execute(
                 _insert(conn, feeds)
                 .values(url=url, fetch_url=url, name=feed.name, enabled=True, error_count=0,
+                        poll_interval=interval, allow_private=feed.allow_private,
                         next_poll_at=now, created_at=now)
                 .on_conflict_do_nothing(index_elements=["url"])
             )
-        else:
-            values: dict[str, Any] = {"name": feed.name}
-            row = existing[url]
-            if not row.enabled and row.disabled_reason is None:
-                values.update(enabled=True, next_poll_at=now)
+            changed += 1
+            continue
+        values: dict[str, Any] = {}
+        if row.name != feed.name:
+            values["name"] = feed.name
+        if row.poll_interval != interval or bool(row.allow_private) != feed.allow_private:
+            values.update(poll_interval=interval, allow_private=feed.allow_private,
+                          next_poll_at=now)
+        if not row.enabled and row.disabled_reason is None:
+            values.update(enabled=True, next_poll_at=now)
+        if values:
             conn.execute(update(feeds).where(feeds.c.url == url).values(**values))
-    removed = [url for url in existing if url not in wanted]
+            changed += 1
+    removed = [url for url, row in existing.items() if url not in wanted and row.enabled]
     if removed:
-        conn.execute(
-            update(feeds).where(feeds.c.url.in_(removed), feeds.c.disabled_reason.is_(None))
-            .values(enabled=False)
-        )
+        conn.execute(update(feeds).where(feeds.c.url.in_(removed)).values(enabled=False))
+        changed += len(removed)
+    return changed
 
 
-def due_feeds(conn: Connection, now: datetime) -> list[Row[Any]]:
-    return list(conn.execute(
-        select(feeds).where(
+def next_due_at(conn: Connection) -> datetime | None:
+    """When the earliest enabled feed is due: how long the poller may sleep."""
+    value = conn.execute(
+        select(func.min(feeds.c.next_poll_at)).where(feeds.c.enabled.is_(True))
+    ).scalar()
+    return as_utc(value)
+
+
+def due_feeds(conn: Connection, now: datetime, limit: int | None = None) -> list[Row[Any]]:
+    """Enabled feeds whose time has come, most overdue first."""
+    query = (
+        select(feeds)
+        .where(
             feeds.c.enabled.is_(True),
             or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now),
-        ).order_by(feeds.c.next_poll_at)
-    ))
+        )
+        .order_by(feeds.c.next_poll_at)
+    )
+    return list(conn.execute(query if limit is None else query.limit(limit)))
 
 
 def enabled_feeds(conn: Connection) -> list[Row[Any]]:
@@ -148,6 +183,83 @@ def upsert_article(
             published_at=entry.published_at, content_hash=entry.content_hash, updated_at=now)
     )
     return int(row.id), "updated"
+
+
+def upsert_articles(
+    conn: Connection, feed_id: int, entries: Sequence[NewArticle], now: datetime
+) -> list[tuple[int, ArticleChange]]:
+    """``upsert_article`` for a whole feed in three statements instead of two per entry.
+
+    Reads what the feed already has, inserts the missing entries (ON CONFLICT DO NOTHING, so
+    a concurrent poller cannot duplicate one), updates those whose content hash changed, and
+    leaves the rest alone. Returns (article id, change) for every entry.
+    """
+    if not entries:
+        return []
+    known = _known_articles(conn, feed_id, [e.identity for e in entries])
+    fresh = [e for e in entries if e.identity not in known]
+    if fresh:
+        conn.execute(
+            _insert(conn, articles).on_conflict_do_nothing(
+                index_elements=["feed_id", "identity"]
+            ),
+            [_article_values(feed_id, e, now) for e in fresh],
+        )
+        inserted = _known_articles(conn, feed_id, [e.identity for e in fresh])
+    else:
+        inserted = {}
+    out: list[tuple[int, ArticleChange]] = []
+    for entry in entries:
+        if entry.identity in inserted:
+            out.append((inserted[entry.identity][0], "new"))
+            continue
+        article_id, stored_hash = known[entry.identity]
+        if stored_hash == entry.content_hash:
+            out.append((article_id, "same"))
+            continue
+        conn.execute(
+            update(articles).where(articles.c.id == article_id).values(
+                title=entry.title, summary=entry.summary, url=entry.url, author=entry.author,
+                published_at=entry.published_at, content_hash=entry.content_hash,
+                updated_at=now)
+        )
+        out.append((article_id, "updated"))
+    return out
+
+
+def _known_articles(
+    conn: Connection, feed_id: int, identities: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(identities), 500):  # stay under SQLite's bound-parameter limit
+        rows = conn.execute(
+            select(articles.c.identity, articles.c.id, articles.c.content_hash).where(
+                articles.c.feed_id == feed_id,
+                articles.c.identity.in_(identities[start : start + 500]),
+            )
+        )
+        found.update({row.identity: (int(row.id), row.content_hash) for row in rows})
+    return found
+
+
+def _article_values(feed_id: int, entry: NewArticle, now: datetime) -> dict[str, Any]:
+    return {
+        "feed_id": feed_id, "identity": entry.identity, "guid": entry.guid, "url": entry.url,
+        "title": entry.title, "summary": entry.summary, "author": entry.author,
+        "language": entry.language, "published_at": entry.published_at,
+        "content_hash": entry.content_hash, "first_seen_at": now, "updated_at": None,
+        "story_id": None,
+    }
+
+
+def feed_article_counts(conn: Connection, since: datetime) -> dict[int, int]:
+    """Articles first seen per feed since ``since`` (the health table's items per day)."""
+    rows = conn.execute(
+        select(articles.c.feed_id, func.count())
+        .where(articles.c.first_seen_at >= since)
+        .group_by(articles.c.feed_id)
+    )
+    return {int(feed_id): int(count) for feed_id, count in rows}
 
 
 def get_article(conn: Connection, article_id: int) -> Row[Any] | None:
@@ -227,7 +339,188 @@ def get_story(conn: Connection, story_id: int) -> Row[Any] | None:
     return conn.execute(select(stories).where(stories.c.id == story_id)).first()
 
 
+STORY_LOCK_KEY = 0x6E777374  # "nwst": pg_advisory_xact_lock key of story assignment
+
+
+def lock_story_assignment(conn: Connection) -> None:
+    """Serialise story assignment across classifier workers until this transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock, so two workers can never both open a story
+    for one event. SQLite has one writer at a time and the classifier transaction has already
+    written its scores when it gets here, so it holds that lock already.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
+
+
+def story_member(conn: Connection, article_id: int) -> Row[Any] | None:
+    return conn.execute(
+        select(story_members).where(story_members.c.article_id == article_id)
+    ).first()
+
+
+def story_members_since(
+    conn: Connection, after_seq: int, seen_after: datetime
+) -> list[Row[Any]]:
+    """Assignments newer than ``after_seq`` in the window, with the text the index needs."""
+    query = (
+        select(story_members, articles.c.url, articles.c.title, articles.c.summary)
+        .join(articles, articles.c.id == story_members.c.article_id)
+        .where(story_members.c.seq > after_seq, story_members.c.seen_at >= seen_after)
+        .order_by(story_members.c.seq)
+    )
+    return list(conn.execute(query))
+
+
+def last_story_seq(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(story_members.c.seq), 0))).scalar_one())
+
+
+def create_story(conn: Connection, *, title: str, first_article_id: int, seen_at: datetime) -> int:
+    return int(conn.execute(
+        stories.insert().values(title=title, first_article_id=first_article_id,
+                                first_seen_at=seen_at, last_seen_at=seen_at, article_count=0,
+                                outlet_count=0)
+        .returning(stories.c.id)
+    ).scalar_one())
+
+
+def add_story_member(
+    conn: Connection, *, article_id: int, story_id: int, outlet: str, reason: str,
+    matched_article_id: int | None, similarity: float, seen_at: datetime,
+) -> None:
+    """Attach an article to its story and refresh the story's counts."""
+    conn.execute(story_members.insert().values(
+        article_id=article_id, story_id=story_id, outlet=outlet, reason=reason,
+        matched_article_id=matched_article_id, similarity=similarity, seen_at=seen_at,
+    ))
+    conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=story_id))
+    members = story_members.c
+    counts = conn.execute(
+        select(func.count(), func.count(func.distinct(members.outlet)), func.min(members.seen_at),
+               func.max(members.seen_at))
+        .where(members.story_id == story_id)
+    ).one()
+    conn.execute(update(stories).where(stories.c.id == story_id).values(
+        article_count=counts[0], outlet_count=counts[1], first_seen_at=counts[2],
+        last_seen_at=counts[3],
+    ))
+
+
+def story_block(conn: Connection, story_id: int, *, limit: int = 20) -> dict[str, Any] | None:
+    """What an alert says about its story: first seen when/where, outlets, links to the others.
+
+    JSON-ready (ISO times); ``articles`` is in first-seen order, at most ``limit`` entries.
+    """
+    story = get_story(conn, story_id)
+    if story is None:
+        return None
+    rows = list(conn.execute(
+        select(story_members.c.article_id, story_members.c.outlet, story_members.c.reason,
+               story_members.c.seen_at, articles.c.title, articles.c.url)
+        .join(articles, articles.c.id == story_members.c.article_id)
+        .where(story_members.c.story_id == story_id)
+        .order_by(story_members.c.seen_at, story_members.c.seq)
+    ))
+    first = rows[0] if rows else None
+    outlets = list(dict.fromkeys(row.outlet for row in rows))
+    return {
+        "id": story.id,
+        "title": story.title,
+        "first_seen_at": _iso(as_utc(story.first_seen_at)),
+        "first_outlet": first.outlet if first else None,
+        "first_url": first.url if first else None,
+        "article_count": story.article_count,
+        "outlet_count": story.outlet_count,
+        "outlets": outlets,
+        "articles": [
+            {"article_id": row.article_id, "outlet": row.outlet, "title": row.title,
+             "url": row.url, "seen_at": _iso(as_utc(row.seen_at)), "reason": row.reason}
+            for row in rows[:limit]
+        ],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def claim_story_alert(
+    conn: Connection, *, subscription_id: str, story_id: int, outlet_count: int, score: float,
+    now: datetime,
+) -> bool:
+    """True once per (subscription, story): the caller sends the story's one alert."""
+    inserted = conn.execute(
+        _insert(conn, story_alerts).values(
+            subscription_id=subscription_id, story_id=story_id, outlet_count=outlet_count,
+            score=score, updates=0, alerted_at=now,
+        ).on_conflict_do_nothing(index_elements=["subscription_id", "story_id"])
+        .returning(story_alerts.c.story_id)  # rowcount is -1 here on psycopg
+    ).scalar()
+    return inserted is not None
+
+
+def claim_story_update(
+    conn: Connection, *, subscription_id: str, story_id: int, outlet_count: int, score: float,
+    now: datetime, min_new_outlets: int, score_gain: float, min_interval: timedelta,
+    max_updates: int,
+) -> bool:
+    """True when the story grew enough since the last alert to send one update (atomic)."""
+    alerts = story_alerts.c
+    result = conn.execute(
+        update(story_alerts)
+        .where(
+            alerts.subscription_id == subscription_id, alerts.story_id == story_id,
+            alerts.updates < max_updates,
+            or_(alerts.outlet_count + min_new_outlets <= outlet_count,
+                alerts.score + score_gain <= score),
+            or_(alerts.last_update_at.is_(None), alerts.last_update_at <= now - min_interval),
+            alerts.alerted_at <= now - min_interval,
+        )
+        .values(outlet_count=outlet_count, score=func.max(alerts.score, score)
+                if conn.dialect.name == "sqlite" else func.greatest(alerts.score, score),
+                updates=alerts.updates + 1, last_update_at=now)
+    )
+    return result.rowcount == 1
+
+
+def list_stories(
+    conn: Connection, *, since: datetime, topic_id: str | None = None,
+    min_score: float | None = None, limit: int = 100,
+) -> list[Row[Any]]:
+    """Stories seen since ``since``, newest first; with a topic, those with an article on it."""
+    query = select(stories).where(stories.c.last_seen_at >= since)
+    if topic_id is not None:
+        on_topic = (
+            select(articles.c.story_id)
+            .join(scores, scores.c.article_id == articles.c.id)
+            .where(scores.c.topic_id == topic_id, scores.c.score >= (min_score or 0.0),
+                   articles.c.story_id.is_not(None))
+        )
+        query = query.where(stories.c.id.in_(on_topic))
+    return list(conn.execute(query.order_by(stories.c.last_seen_at.desc()).limit(limit)))
+
+
+def story_outlets(conn: Connection, story_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Distinct outlets per story, in first-seen order (for listings and digests)."""
+    result: dict[int, list[str]] = {story_id: [] for story_id in story_ids}
+    rows = conn.execute(
+        select(story_members.c.story_id, story_members.c.outlet)
+        .where(story_members.c.story_id.in_(list(story_ids)))
+        .order_by(story_members.c.seen_at, story_members.c.seq)
+    )
+    for row in rows:
+        if row.outlet not in result[row.story_id]:
+            result[row.story_id].append(row.outlet)
+    return result
+
+
 # --- deliveries ------------------------------------------------------------------------------------
+# The ledger that makes "exactly once" hold: a row per (subscription, article), claimed under a
+# lease with a token, finished only by the token holder. Digests share the lease columns.
+
+DELIVERY_STATUSES = ("pending", "queued", "held", "sending", "retry", "sent", "failed")
+_CLAIMABLE = ("pending", "retry")
 
 
 def create_delivery(
@@ -251,38 +544,277 @@ def get_delivery(conn: Connection, delivery_id: int) -> Row[Any] | None:
     return conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
 
 
+def get_digest(conn: Connection, digest_id: int) -> Row[Any] | None:
+    return conn.execute(select(digests).where(digests.c.id == digest_id)).first()
+
+
+def _claim(conn: Connection, table: Any, row_id: int, now: datetime, lease: timedelta) -> str | None:
+    token = secrets.token_hex(8)
+    result = conn.execute(
+        update(table)
+        .where(
+            table.c.id == row_id,
+            table.c.status.in_(_CLAIMABLE),
+            or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
+        )
+        .values(status="sending", lease_until=now + lease, claim_token=token,
+                first_attempt_at=func.coalesce(table.c.first_attempt_at, now))
+    )
+    return token if result.rowcount == 1 else None
+
+
 def claim_delivery(
     conn: Connection, delivery_id: int, now: datetime, lease: timedelta
-) -> bool:
-    """Take a delivery for sending; only one worker wins, a crashed one's lease expires."""
+) -> str | None:
+    """Take a due delivery for sending; the one winner gets the claim token, others None."""
+    return _claim(conn, deliveries, delivery_id, now, lease)
+
+
+def claim_digest(conn: Connection, digest_id: int, now: datetime, lease: timedelta) -> str | None:
+    return _claim(conn, digests, digest_id, now, lease)
+
+
+def _finish(conn: Connection, table: Any, row_id: int, token: str, values: dict[str, Any]) -> bool:
     result = conn.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.id == delivery_id,
-            or_(
-                and_(deliveries.c.status.in_(("pending", "retry")),
-                     or_(deliveries.c.next_attempt_at.is_(None),
-                         deliveries.c.next_attempt_at <= now)),
-                and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
-            ),
-        )
-        .values(status="sending", lease_until=now + lease, attempts=deliveries.c.attempts + 1)
+        update(table)
+        .where(table.c.id == row_id, table.c.status == "sending", table.c.claim_token == token)
+        .values(lease_until=None, claim_token=None, **values)
     )
     return result.rowcount == 1
 
 
-def finish_delivery(conn: Connection, delivery_id: int, **values: Any) -> None:
-    conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+def finish_delivery(conn: Connection, delivery_id: int, token: str, **values: Any) -> bool:
+    """Leave 'sending' (to sent/retry/failed/held); False if the lease was lost meanwhile."""
+    return _finish(conn, deliveries, delivery_id, token, values)
+
+
+def finish_digest(conn: Connection, digest_id: int, token: str, **values: Any) -> bool:
+    return _finish(conn, digests, digest_id, token, values)
 
 
 def record_attempt(
     conn: Connection, *, delivery_id: int | None, outcome: str, now: datetime,
     status: str | None = None, detail: str | None = None, digest_id: int | None = None,
+    duration_ms: int | None = None,
 ) -> None:
     conn.execute(delivery_attempts.insert().values(
         delivery_id=delivery_id, digest_id=digest_id, at=now, outcome=outcome, status=status,
-        detail=detail,
+        detail=detail, duration_ms=duration_ms,
     ))
+
+
+def attempts_for(conn: Connection, *, delivery_id: int | None = None,
+                 digest_id: int | None = None) -> list[Row[Any]]:
+    column = delivery_attempts.c.delivery_id if delivery_id is not None else (
+        delivery_attempts.c.digest_id)
+    key = delivery_id if delivery_id is not None else digest_id
+    return list(conn.execute(
+        select(delivery_attempts).where(column == key).order_by(delivery_attempts.c.id)))
+
+
+def _alert_query() -> Any:
+    return (
+        select(
+            deliveries.c.id.label("delivery_id"), deliveries.c.subscription_id,
+            deliveries.c.article_id, deliveries.c.topic_id, deliveries.c.score,
+            articles.c.title, articles.c.url, articles.c.published_at, articles.c.first_seen_at,
+            feeds.c.name.label("feed_name"), feeds.c.title.label("feed_title"),
+            feeds.c.url.label("feed_url"), scores.c.explanation,
+        )
+        .join(articles, articles.c.id == deliveries.c.article_id)
+        .join(feeds, feeds.c.id == articles.c.feed_id)
+        .outerjoin(scores, and_(scores.c.article_id == deliveries.c.article_id,
+                                scores.c.topic_id == deliveries.c.topic_id))
+    )
+
+
+def delivery_alert(conn: Connection, delivery_id: int) -> Row[Any] | None:
+    """Everything an alert shows: article, outlet, score and the stored explanation."""
+    return conn.execute(_alert_query().where(deliveries.c.id == delivery_id)).first()
+
+
+def digest_alerts(conn: Connection, digest_id: int) -> list[Row[Any]]:
+    query = _alert_query().where(deliveries.c.digest_id == digest_id,
+                                 deliveries.c.status == "queued")
+    return list(conn.execute(query.order_by(deliveries.c.score.desc())))
+
+
+def messages_sent_since(conn: Connection, subscription_id: str, since: datetime) -> list[datetime]:
+    """Send times of the messages (single alerts and summaries) a subscriber got since then."""
+    singles = conn.execute(select(deliveries.c.sent_at).where(
+        deliveries.c.subscription_id == subscription_id, deliveries.c.status == "sent",
+        deliveries.c.digest_id.is_(None), deliveries.c.sent_at >= since)).scalars()
+    batches = conn.execute(select(digests.c.sent_at).where(
+        digests.c.subscription_id == subscription_id, digests.c.status == "sent",
+        digests.c.sent_at >= since)).scalars()
+    return sorted(t for t in (as_utc(v) for v in [*singles, *batches]) if t is not None)
+
+
+def _due_for_queue(table: Any, now: datetime, requeue_after: timedelta) -> Any:
+    """Due rows with no live queue entry: never enqueued since due, or enqueued long ago."""
+    stale = now - requeue_after
+    return and_(
+        table.c.status.in_(_CLAIMABLE),
+        or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
+        or_(
+            and_(table.c.enqueued_at.is_(None),
+                 or_(table.c.status != "pending", table.c.created_at <= stale)),
+            table.c.enqueued_at <= stale,
+        ),
+    )
+
+
+def take_due(
+    conn: Connection, now: datetime, requeue_after: timedelta, limit: int = 1000
+) -> tuple[list[int], list[int]]:
+    """Delivery and digest ids to (re-)enqueue now; marks them enqueued so a tick runs once."""
+    result: list[list[int]] = []
+    for table in (deliveries, digests):
+        ids = [int(i) for i in conn.execute(
+            select(table.c.id).where(_due_for_queue(table, now, requeue_after))
+            .order_by(table.c.id).limit(limit)).scalars()]
+        if ids:
+            conn.execute(update(table).where(table.c.id.in_(ids)).values(enqueued_at=now))
+        result.append(ids)
+    return result[0], result[1]
+
+
+def mark_enqueued(conn: Connection, delivery_ids: Sequence[int], now: datetime) -> None:
+    if delivery_ids:
+        conn.execute(update(deliveries).where(deliveries.c.id.in_(list(delivery_ids)))
+                     .values(enqueued_at=now))
+
+
+def reclaim_expired(conn: Connection, now: datetime) -> list[tuple[str, int]]:
+    """'sending' rows whose worker died: back to retry now, with a 'lost' attempt recorded."""
+    reclaimed: list[tuple[str, int]] = []
+    for name, table in (("delivery", deliveries), ("digest", digests)):
+        ids = [int(i) for i in conn.execute(select(table.c.id).where(
+            table.c.status == "sending", table.c.lease_until < now)).scalars()]
+        for row_id in ids:
+            done = conn.execute(
+                update(table).where(table.c.id == row_id, table.c.status == "sending",
+                                    table.c.lease_until < now)
+                .values(status="retry", next_attempt_at=now, lease_until=None, claim_token=None,
+                        enqueued_at=None, attempts=table.c.attempts + 1,
+                        last_error="lease expired: the worker stopped mid-send")
+            ).rowcount
+            if done:
+                record_attempt(
+                    conn, delivery_id=row_id if name == "delivery" else None,
+                    digest_id=row_id if name == "digest" else None, outcome="lost", now=now,
+                    detail="lease expired: the worker stopped mid-send; outcome unknown",
+                )
+                reclaimed.append((name, row_id))
+    return reclaimed
+
+
+def due_held(conn: Connection, now: datetime) -> dict[str, list[int]]:
+    """Held deliveries whose hold ended, by subscription."""
+    rows = conn.execute(select(deliveries.c.subscription_id, deliveries.c.id).where(
+        deliveries.c.status == "held", deliveries.c.next_attempt_at <= now)
+        .order_by(deliveries.c.id))
+    held: dict[str, list[int]] = {}
+    for subscription_id, delivery_id in rows:
+        held.setdefault(subscription_id, []).append(int(delivery_id))
+    return held
+
+
+def release_held(conn: Connection, delivery_id: int, now: datetime) -> bool:
+    """One held alert goes back to the instant path (the caller enqueues it)."""
+    return conn.execute(
+        update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.status == "held")
+        .values(status="pending", hold_reason=None, next_attempt_at=now, enqueued_at=now)
+    ).rowcount == 1
+
+
+def create_batch(
+    conn: Connection, *, subscription_id: str, kind: str, slot: str, now: datetime,
+    from_status: str, delivery_ids: Sequence[int] | None = None,
+) -> int | None:
+    """A digest/summary for this slot, once: attaches the subscription's waiting deliveries.
+
+    None when the slot already fired. A slot with nothing to send is stored as 'empty' so a
+    late item cannot make an old slot fire at the wrong time.
+    """
+    digest_id = conn.execute(
+        _insert(conn, digests).values(
+            subscription_id=subscription_id, kind=kind, slot=slot, status="empty",
+            item_count=0, attempts=0, created_at=now, next_attempt_at=now, enqueued_at=now,
+        ).on_conflict_do_nothing(index_elements=["subscription_id", "slot"])
+        .returning(digests.c.id)
+    ).scalar()
+    if digest_id is None:
+        return None
+    where = [deliveries.c.subscription_id == subscription_id,
+             deliveries.c.status == from_status, deliveries.c.digest_id.is_(None)]
+    if delivery_ids is not None:
+        where.append(deliveries.c.id.in_(list(delivery_ids)))
+    count = conn.execute(update(deliveries).where(*where).values(
+        status="queued", digest_id=digest_id, hold_reason=None)).rowcount
+    if count:
+        conn.execute(update(digests).where(digests.c.id == digest_id)
+                     .values(status="pending", item_count=count))
+    return int(digest_id)
+
+
+def finish_batch_items(conn: Connection, digest_id: int, **values: Any) -> int:
+    return conn.execute(update(deliveries).where(
+        deliveries.c.digest_id == digest_id, deliveries.c.status == "queued").values(**values)
+    ).rowcount
+
+
+def list_deliveries(
+    conn: Connection, *, status: str | None = None, subscription_id: str | None = None,
+    limit: int = 50,
+) -> list[Row[Any]]:
+    query = (select(deliveries, articles.c.title)
+             .join(articles, articles.c.id == deliveries.c.article_id))
+    if status is not None:
+        query = query.where(deliveries.c.status == status)
+    if subscription_id is not None:
+        query = query.where(deliveries.c.subscription_id == subscription_id)
+    return list(conn.execute(query.order_by(deliveries.c.id.desc()).limit(limit)))
+
+
+def retry_delivery(conn: Connection, delivery_id: int, now: datetime) -> bool:
+    """A failed delivery goes out again, alone, with a fresh retry budget."""
+    return conn.execute(
+        update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.status == "failed")
+        .values(status="pending", digest_id=None, next_attempt_at=now, first_attempt_at=None,
+                enqueued_at=now, last_error=None)
+    ).rowcount == 1
+
+
+def failed_delivery_ids(conn: Connection) -> list[int]:
+    return [int(i) for i in conn.execute(
+        select(deliveries.c.id).where(deliveries.c.status == "failed").order_by(deliveries.c.id)
+    ).scalars()]
+
+
+@dataclass(frozen=True)
+class SubscriptionStats:
+    last_sent_at: datetime | None
+    sent: int
+    failed: int
+    waiting: int  # pending, retry, held, queued, sending
+
+
+def subscription_stats(conn: Connection) -> dict[str, SubscriptionStats]:
+    rows = conn.execute(select(
+        deliveries.c.subscription_id, deliveries.c.status, func.count(),
+        func.max(deliveries.c.sent_at)).group_by(deliveries.c.subscription_id,
+                                                 deliveries.c.status))
+    acc: dict[str, dict[str, Any]] = {}
+    for subscription_id, status, count, last in rows:
+        item = acc.setdefault(subscription_id, {"last": None, "sent": 0, "failed": 0, "waiting": 0})
+        key = status if status in ("sent", "failed") else "waiting"
+        item[key] += int(count)
+        last = as_utc(last)
+        if last is not None and (item["last"] is None or last > item["last"]):
+            item["last"] = last
+    return {sid: SubscriptionStats(v["last"], v["sent"], v["failed"], v["waiting"])
+            for sid, v in acc.items()}
 
 
 def count_deliveries(conn: Connection, status: str | None = None) -> int:
@@ -290,3 +822,28 @@ def count_deliveries(conn: Connection, status: str | None = None) -> int:
     if status is not None:
         query = query.where(deliveries.c.status == status)
     return int(conn.execute(query).scalar_one())
+
+
+# --- demo (newswatch demo's scoreboard) --------------------------------------------------------------
+
+
+def topic_scoreboard(conn: Connection, topic_id: str) -> list[Row[Any]]:
+    """Every article with its score on ``topic_id`` and whether any alert was sent, best first.
+
+    Rows: feed (name or title or url), title, score (None when unscored), delivered (0/1).
+    """
+    sent = (
+        select(func.count()).select_from(deliveries)
+        .where(deliveries.c.article_id == articles.c.id, deliveries.c.status == "sent")
+        .scalar_subquery()
+    )
+    return list(conn.execute(
+        select(
+            func.coalesce(feeds.c.name, feeds.c.title, feeds.c.url).label("feed"),
+            articles.c.title, scores.c.score, sent.label("delivered"),
+        )
+        .select_from(articles)
+        .join(feeds, feeds.c.id == articles.c.feed_id)
+        .outerjoin(scores, and_(scores.c.article_id == articles.c.id, scores.c.topic_id == topic_id))
+        .order_by(scores.c.score.desc().nulls_last(), articles.c.id)
+    ))

@@ -54,12 +54,15 @@ class Refinements:
 
     ``require``: clauses that must all match; a clause matches when any of its groups does.
     ``support``: groups that add evidence but satisfy no clause on their own.
+    ``weak``: groups that satisfy a clause, but with less confidence than the others
+    (e.g. "met", "ties" for a topic about arms transfers).
     ``penalize``: groups that signal a neighbouring, off-topic story and lower the score.
     """
 
     groups: tuple[TermGroup, ...] = ()
     require: tuple[tuple[str, ...], ...] = ()
     support: tuple[str, ...] = ()
+    weak: tuple[str, ...] = ()
     penalize: tuple[str, ...] = ()
 
     @property
@@ -139,7 +142,7 @@ def _merge_refinements(
         return override
     groups = {**base.groups, **override.groups}
     updates: dict[str, Any] = {"groups": groups}
-    for name in ("require", "support", "penalize"):
+    for name in ("require", "support", "weak", "penalize"):
         if name in override.model_fields_set:
             updates[name] = getattr(override, name)
     return base.model_copy(update=updates)
@@ -154,7 +157,8 @@ def build_refinements(config: RefinementsConfig | None, topic_id: str) -> Refine
         for name, group in config.groups.items()
     )
     known = {g.name for g in groups}
-    named = [n for clause in config.require for n in clause] + config.support + config.penalize
+    named = [n for clause in config.require for n in clause]
+    named += config.support + config.weak + config.penalize
     unknown = sorted(set(named) - known)
     if unknown:
         raise ConfigError(
@@ -164,6 +168,7 @@ def build_refinements(config: RefinementsConfig | None, topic_id: str) -> Refine
         groups=groups,
         require=tuple(tuple(clause) for clause in config.require),
         support=tuple(config.support),
+        weak=tuple(config.weak),
         penalize=tuple(config.penalize),
     )
 

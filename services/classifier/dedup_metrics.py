@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
 from services.classifier.stories import StoryArticle
+
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +48,9 @@ def _f1(precision: float, recall: float) -> float:
 
 
 def score_grouping(
-    gold: Mapping[Hashable, Hashable],
-    predicted: Mapping[Hashable, Hashable],
-    order: Sequence[Hashable],
+    gold: Mapping[K, Hashable],
+    predicted: Mapping[K, Hashable],
+    order: Sequence[K],
 ) -> GroupingScores:
     """Compare ``predicted`` story ids with ``gold`` event labels for the articles in ``order``.
 
@@ -62,8 +65,8 @@ def score_grouping(
         same_gold += g
         same_pred += p
         both += g and p
-    by_gold: dict[Hashable, set[Hashable]] = defaultdict(set)
-    by_pred: dict[Hashable, set[Hashable]] = defaultdict(set)
+    by_gold: dict[Hashable, set[K]] = defaultdict(set)
+    by_pred: dict[Hashable, set[K]] = defaultdict(set)
     for key in keys:
         by_gold[gold[key]].add(key)
         by_pred[predicted[key]].add(key)

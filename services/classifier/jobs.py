@@ -49,5 +49,7 @@ def classify_article(article_id: int) -> None:
 
 
 def _assign_story(ctx: AppContext, conn: Any, article: Any) -> int | None:
-    """Story grouping hook (services.classifier.stories); None until grouping is wired."""
-    return None
+    """Put the article in its story (services.classifier.dedup_assign) before routing."""
+    from services.classifier.dedup_assign import assigner
+
+    return assigner(ctx.cache, ctx.config.stories).assign(conn, article, store.utcnow())

@@ -25,19 +25,17 @@ MIN_COUNT = 3  # ... and at least this many times overall
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 
 # Words every news text repeats; never salient for a topic.
-NEWS_GENERIC = frozenset(
-    stem(w)
-    for w in (
-        "said says say told according added including reported report reports statement "
-        "official officials spokesman spokeswoman year years month months week weeks day days "
-        "time new also would could may might one two three first last percent people country "
-        "countries government president minister ministry secretary state states world "
-        "international national news agency monday tuesday wednesday thursday friday saturday "
-        "sunday january february march april june july august september october november "
-        "december today recent recently later earlier since part well made make many much "
-        "number continue continues continued"
-    ).split()
+NEWS_GENERIC_WORDS = (
+    "said says say told according added including reported report reports statement "
+    "official officials spokesman spokeswoman year years month months week weeks day days "
+    "time new also would could may might one two three first last percent people country "
+    "countries government president minister ministry secretary state states world "
+    "international national news agency monday tuesday wednesday thursday friday saturday "
+    "sunday january february march april june july august september october november "
+    "december today recent recently later earlier since part well made make many much "
+    "number continue continues continued"
 )
+NEWS_GENERIC = frozenset(stem(w) for w in NEWS_GENERIC_WORDS.split())
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", re.MULTILINE)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from services.classifier.lexicon import GroupMatch, Lexicon
 from services.classifier.salience import derive_refinements
-from services.classifier.similarity import PassageIndex
+from services.classifier.similarity import PassageHit, PassageIndex
 from services.classifier.text import passages, plain_text, tokenize
 from shared.topics import Refinements, ResolvedTopic
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 # Log-odds contributions (named here, the only place they are set).
 ALL_CLAUSES_Z = 0.8  # every required clause matched, minimal evidence
 MISSING_CLAUSE_Z = 2.4  # subtracted per unmatched required clause
+WEAK_CLAUSE_Z = 0.9  # subtracted per clause matched only through a weak group
 MISSING_CLAUSE_CAP = -1.0  # a text missing a clause never scores above sigmoid(-1) = 0.27
 DEPTH_WEIGHT = 0.45  # per extra matched group (beyond one per clause), up to DEPTH_CAP
 DEPTH_CAP = 3
@@ -98,6 +99,12 @@ class TopicScorer:
         similarity = hit.similarity if hit else 0.0
 
         missing = [c for c in self.refinements.require if not any(g in matches for g in c)]
+        weak = set(self.refinements.weak)
+        weakly = [
+            c
+            for c in self.refinements.require
+            if c not in missing and all(g in weak for g in c if g in matches)
+        ]
         matched_evidence = [g for g in self._evidence_groups if g in matches]
         extra = max(0, len(matched_evidence) - len(self.refinements.require))
         title_clauses = sum(
@@ -109,7 +116,9 @@ class TopicScorer:
         if not self.refinements.require:
             components["clauses"] = NO_REFINEMENT_Z
         else:
-            components["clauses"] = ALL_CLAUSES_Z - MISSING_CLAUSE_Z * len(missing)
+            components["clauses"] = (
+                ALL_CLAUSES_Z - MISSING_CLAUSE_Z * len(missing) - WEAK_CLAUSE_Z * len(weakly)
+            )
         components["depth"] = DEPTH_WEIGHT * min(extra, DEPTH_CAP)
         if self.refinements.require and title_clauses >= min(2, len(self.refinements.require)):
             components["title"] = TITLE_WEIGHT
@@ -117,7 +126,8 @@ class TopicScorer:
             min(similarity, SIMILARITY_CAP) - SIMILARITY_PIVOT
         )
         if penalty_terms:
-            components["penalty"] = -PENALTY_WEIGHT * min(len(set(map(str.lower, penalty_terms))), PENALTY_CAP)
+            distinct = len({term.lower() for term in penalty_terms})
+            components["penalty"] = -PENALTY_WEIGHT * min(distinct, PENALTY_CAP)
         z = sum(components.values())
         if missing:
             z = min(z, MISSING_CLAUSE_CAP)
@@ -131,7 +141,7 @@ class TopicScorer:
         matches: dict[str, GroupMatch],
         missing: list[tuple[str, ...]],
         penalty_terms: list[str],
-        hit: Any,
+        hit: PassageHit | None,
         components: dict[str, float],
         z: float,
     ) -> dict[str, Any]:

@@ -72,13 +72,12 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _NAME = re.compile(r"\b(?:[A-Z][\w’'-]*|\d[\w.,-]*)")
 # Words every wire story uses whatever the event: weekdays, attributions, generic roles.
-NEWS_BOILERPLATE = frozenset(
-    """said says say according reported report reports told added adding statement monday
+_BOILERPLATE_WORDS = """said says say according reported report reports told added adding statement monday
     tuesday wednesday thursday friday saturday sunday today yesterday tomorrow week weeks day
     days month months year years early late later earlier new first last state media news agency
     official officials spokesman spokeswoman ministry minister government leader country
-    countries people time analysts percent""".split()
-)
+    countries people time analysts percent"""
+NEWS_BOILERPLATE = frozenset(_BOILERPLATE_WORDS.split())
 _STOP = frozenset(ENGLISH_STOP_WORDS) | NEWS_BOILERPLATE
 
 

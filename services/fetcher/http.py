@@ -28,13 +28,13 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import httpcore
 import httpx
@@ -372,7 +372,7 @@ class Fetcher:
         return b"".join(pieces)
 
 
-def _checked_url(url: str) -> Any:
+def _checked_url(url: str) -> SplitResult:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ALLOWED_SCHEMES or not parts.hostname:
         raise FetchError(f"only http(s) URLs are fetched, not {url!r}", kind="invalid_url")
@@ -383,38 +383,43 @@ def _redirect_target(current: str, response: httpx.Response) -> str:
     location = response.headers.get("Location")
     if not location:
         raise FetchError(f"HTTP {response.status_code} without a Location", kind="redirect")
-    target = urljoin(current, location.strip())
+    target: str = urljoin(current, str(location).strip())
     _checked_url(target)
     return target
 
 
-def _decoder(encoding: str) -> Any:
-    """A function raw chunk -> decompressed pieces of at most ``DECOMPRESS_PIECE`` bytes."""
+class _Inflater:
+    """Decompresses gzip/zlib/raw-deflate in pieces of at most ``DECOMPRESS_PIECE`` bytes,
+    so the size cap is checked before a bomb can expand in memory."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._zlib = zlib.decompressobj(47)  # 47: gzip or zlib header, detected
+        self._maybe_raw = encoding == "deflate"  # some servers send deflate without a header
+
+    def __call__(self, raw: bytes) -> Iterator[bytes]:
+        data = raw
+        while data and not self._zlib.eof:
+            try:
+                piece = self._zlib.decompress(data, DECOMPRESS_PIECE)
+            except zlib.error as exc:
+                if self._maybe_raw:
+                    self._zlib, self._maybe_raw = zlib.decompressobj(-15), False
+                    continue
+                raise FetchError(f"corrupt {self.encoding} body: {exc}", kind="parse") from exc
+            self._maybe_raw = False
+            if piece:
+                yield piece
+            data = self._zlib.unconsumed_tail
+
+
+def _decoder(encoding: str) -> Callable[[bytes], Iterable[bytes]]:
+    """A function raw chunk -> decompressed pieces, for the Content-Encoding we asked for."""
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return lambda raw: (raw,)
     if encoding in ("gzip", "x-gzip", "deflate"):
-        # 47 = auto-detect gzip or zlib header; raw deflate (no header) is retried below
-        state = {"d": zlib.decompressobj(47), "raw_deflate": encoding == "deflate"}
-
-        def decode(raw: bytes) -> Iterable[bytes]:
-            data = raw
-            while data:
-                try:
-                    piece = state["d"].decompress(data, DECOMPRESS_PIECE)
-                except zlib.error as exc:
-                    if state["raw_deflate"]:
-                        state["d"], state["raw_deflate"] = zlib.decompressobj(-15), False
-                        continue
-                    raise FetchError(f"corrupt {encoding} body: {exc}", kind="parse") from exc
-                state["raw_deflate"] = False
-                if piece:
-                    yield piece
-                data = state["d"].unconsumed_tail
-                if state["d"].eof:
-                    break
-
-        return decode
+        return _Inflater(encoding)
     raise FetchError(f"unsupported Content-Encoding {encoding!r}", kind="http")
 
 

@@ -14,7 +14,10 @@ it, and expat does not fetch external entities (tests/fetcher/test_parse.py pins
 
 from __future__ import annotations
 
+import calendar
+import codecs
 import io
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +33,11 @@ from shared.exceptions import FetchError, NotAFeedError
 MAX_TITLE_CHARS = 1_000
 MAX_SUMMARY_CHARS = 10_000
 FUTURE_SKEW = timedelta(minutes=10)  # clocks differ; beyond this a date is treated as "now"
+BLOCK_BOUNDARY = re.compile(
+    r"<(?:br|hr|/?p|/?div|/?li|/?h[1-6]|/?tr|/?td|/?th|/?blockquote|/?section|/?article)\b[^>]*>",
+    re.IGNORECASE,
+)
+BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)
 NOISE_TAGS = ["script", "style", "noscript", "iframe", "object", "embed", "svg", "template"]
 
 
@@ -64,18 +72,11 @@ def parse_feed(
     started = time.process_time()
     if not body.strip():
         raise NotAFeedError("empty body (HTTP 200 without content)")
-    # No content-location: feedparser would resolve GUIDs like "t-1" against the feed URL,
-    # and identities must not change when the feed moves (a 301). Links are resolved below.
-    headers = {"content-type": content_type} if content_type else {}
-    try:
-        result = feedparser.parse(
-            io.BytesIO(body),
-            response_headers=headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except (ValueError, LookupError, RecursionError) as exc:  # feedparser's known escapes
-        raise FetchError(f"feed could not be parsed: {exc}", kind="parse") from exc
+    if body.startswith(BOMS):
+        content_type = None  # a byte-order mark beats whatever charset the server claimed
+    result = _feedparser(body, content_type)
+    if content_type and not result.get("version") and not result.entries:
+        result = _feedparser(body, None)  # a wrong HTTP charset: sniff the document itself
     problem = _problem(result)
     if not result.get("version") and not result.entries:
         if _looks_like_html(body):
@@ -94,6 +95,21 @@ def parse_feed(
         problem=problem,
         cpu_seconds=time.process_time() - started,
     )
+
+
+def _feedparser(body: bytes, content_type: str | None) -> Any:
+    # No content-location: feedparser would resolve GUIDs like "t-1" against the feed URL,
+    # and identities must not change when the feed moves (a 301). Links are resolved later.
+    headers = {"content-type": content_type} if content_type else {}
+    try:
+        return feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except (ValueError, LookupError, RecursionError) as exc:  # feedparser's known escapes
+        raise FetchError(f"feed could not be parsed: {exc}", kind="parse") from exc
 
 
 def _entries(raw: list[Any], base: str, now: datetime) -> list[ParsedEntry]:
@@ -142,10 +158,10 @@ def plain_text(value: str, limit: int) -> str:
     if not value:
         return ""
     if "<" in value or "&" in value:
-        tree = LexborHTMLParser(value)
+        tree = LexborHTMLParser(BLOCK_BOUNDARY.sub(" ", value))  # "</p><p>" must not glue words
         tree.strip_tags(NOISE_TAGS)
         root = tree.body or tree.root
-        value = root.text(separator=" ") if root is not None else ""
+        value = root.text(separator="") if root is not None else ""
     text = " ".join(value.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -162,8 +178,8 @@ def _published(entry: Any, now: datetime) -> datetime | None:
         parsed = entry.get(key)
         if parsed:
             try:
-                moment = datetime(*parsed[:6], tzinfo=UTC)
-            except (TypeError, ValueError):
+                moment = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+            except (TypeError, ValueError, OverflowError):
                 continue
             return now if moment > now + FUTURE_SKEW else moment
     return None

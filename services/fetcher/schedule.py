@@ -65,7 +65,7 @@ def failure_interval(
 ) -> timedelta:
     """Exponential backoff by consecutive errors, floored by the server's Retry-After."""
     exponent = min(max(error_count - 1, 0), 30)
-    interval = min(config.min_interval * (2**exponent), config.max_backoff)
+    interval = min(config.min_interval * (1 << exponent), config.max_backoff)
     if retry_after:
         interval = max(interval, min(timedelta(seconds=retry_after), RETRY_AFTER_LIMIT))
     return interval
@@ -74,4 +74,5 @@ def failure_interval(
 def with_jitter(interval: timedelta, rng: random.Random | None = None) -> timedelta:
     """Adds up to 10% (at most five minutes): spreads polls, never polls earlier."""
     spread = min(interval * JITTER_FRACTION, MAX_JITTER)
-    return interval + spread * (rng or random).random()
+    fraction: float = (rng or random).random()
+    return interval + spread * fraction

@@ -23,6 +23,7 @@ class Reply:
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    hang: bool = False  # read the request, never answer (the sender dies or times out)
 
 
 @dataclass
@@ -35,11 +36,13 @@ class Received:
 
 
 class Receiver:
-    """Answers POSTs from a script (then 200 "ok"), recording what it answered 2xx to."""
+    """Answers POSTs from a script (then 200 "ok"), recording each request it answers."""
 
     def __init__(self) -> None:
         self.script: list[Reply] = []
         self.requests: list[Received] = []
+        self.arrived = 0  # requests read, answered or not
+        self.release = threading.Event()  # ends hanging replies
         self.lock = threading.Lock()
         receiver = self
 
@@ -48,24 +51,24 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with receiver.lock:
+                    receiver.arrived += 1
                     reply = receiver.script.pop(0) if receiver.script else Reply()
+                if reply.hang:
+                    receiver.release.wait(timeout=30)
+                    return
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.body.encode()
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    self.wfile.flush()
-                except OSError:
-                    return  # the client went away: it never learnt the answer
-                with receiver.lock:
+                with receiver.lock:  # recorded before answering: the sender may return at once
                     receiver.requests.append(
                         Received(self.path, dict(self.headers), body, time.monotonic(), reply.status)
                     )
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 return
@@ -91,6 +94,7 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver()
     server.thread.start()
     yield server
+    server.release.set()
     server.server.shutdown()
     server.server.server_close()
 

@@ -1,0 +1,143 @@
+"""Story assignment inside the classifier job, and the one-alert-per-story gate.
+
+Each classifier worker process keeps a ``StoryIndex`` of the window in memory and catches it up
+from ``story_members`` (ordered by ``seq``) before every assignment. Assignment runs under
+``store.lock_story_assignment`` (a PostgreSQL transaction-level advisory lock; SQLite's single
+writer lock on SQLite), so two workers never open two stories for one event: the second waits,
+then reads the first one's committed member row during catch-up.
+
+The index only learns an assignment from the database (including its own, on the next call),
+so a rolled-back classifier transaction leaves no phantom story in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Row
+
+from services.classifier.stories import (
+    GroupingParams,
+    StoryArticle,
+    StoryIndex,
+    article_time,
+)
+from shared import store
+from shared.config import StoriesConfig
+
+log = logging.getLogger(__name__)
+
+CACHE_KEY = "story_assigner"
+WINDOW_SLACK = 1.5  # keep a little more than the window: clocks and feeds disagree
+
+
+def outlet_of(article: Row[Any]) -> str:
+    """The outlet alerts name: the feed's configured name, its own title, else the host."""
+    for value in (article.feed_name, article.feed_title):
+        if value:
+            return str(value)
+    host = urlsplit(article.url or article.feed_url or "").hostname or "unknown"
+    return host.removeprefix("www.")
+
+
+def _story_article(
+    key: int, outlet: str, url: str | None, title: str, summary: str, seen_at: datetime
+) -> StoryArticle:
+    return StoryArticle(key, outlet, url or "", title or "", summary or "", seen_at)
+
+
+class StoryAssigner:
+    """One per worker process (kept in ``AppContext.cache``); see the module docstring."""
+
+    def __init__(self, config: StoriesConfig) -> None:
+        self.config = config
+        self.index = StoryIndex(GroupingParams(
+            window=config.window, syndicated_threshold=config.syndicated_threshold,
+            event_threshold=config.event_threshold,
+        ))
+        self.last_seq = 0
+
+    def assign(self, conn: Connection, article: Row[Any], now: datetime) -> int:
+        """The story id of ``article``, creating the story or the membership as needed."""
+        known = store.story_member(conn, article.id)
+        if known is not None:
+            return int(known.story_id)
+        store.lock_story_assignment(conn)
+        known = store.story_member(conn, article.id)
+        if known is not None:
+            return int(known.story_id)
+        seen_at = article_time(store.as_utc(article.published_at),
+                               store.as_utc(article.first_seen_at) or now)
+        self.catch_up(conn, min(now, seen_at))
+        outlet = outlet_of(article)
+        doc = _story_article(article.id, outlet, article.url, article.title, article.summary,
+                             seen_at)
+        found = self.index.assign(doc)
+        story_id = found.story_id
+        if story_id is None:
+            story_id = store.create_story(conn, title=doc.title or doc.url,
+                                          first_article_id=article.id, seen_at=seen_at)
+        matched = found.matched_key if isinstance(found.matched_key, int) else None
+        store.add_story_member(
+            conn, article_id=article.id, story_id=story_id, outlet=outlet,
+            reason=found.reason.value, matched_article_id=matched,
+            similarity=round(found.similarity, 4), seen_at=seen_at,
+        )
+        log.info("article %s -> story %s (%s, %.2f, like %s)", article.id, story_id,
+                 found.reason.value, found.similarity, found.matched_key)
+        return story_id
+
+    def catch_up(self, conn: Connection, now: datetime) -> None:
+        """Add assignments committed since the last call (by any worker) to the index.
+
+        ``now`` is the earlier of the clock and the article's time, so a backfilled article
+        still meets the stories of its own days.
+        """
+        since = now - self.config.window * WINDOW_SLACK
+        rows = store.story_members_since(conn, self.last_seq, since)
+        for row in rows:
+            seen_at = store.as_utc(row.seen_at) or now
+            self.index.add(_story_article(row.article_id, row.outlet, row.url, row.title,
+                                          row.summary, seen_at), int(row.story_id))
+            self.last_seq = max(self.last_seq, int(row.seq))
+        if rows:
+            log.debug("story index caught up %d assignments to seq %d", len(rows), self.last_seq)
+
+
+def assigner(cache: dict[str, Any], config: StoriesConfig) -> StoryAssigner:
+    """The process's assigner; rebuilt when the config (and so the cache) is reloaded."""
+    current = cache.get(CACHE_KEY)
+    if not isinstance(current, StoryAssigner) or current.config != config:
+        current = StoryAssigner(config)
+        cache[CACHE_KEY] = current
+    return current
+
+
+def story_gate(
+    conn: Connection, config: StoriesConfig, *, subscription_id: str, story_id: int,
+    score: float, now: datetime,
+) -> Literal["alert", "update"] | None:
+    """What this subscription may receive for this article of ``story_id``.
+
+    ``alert`` for the story's first relevant article; ``update`` once the story has grown
+    (``update_min_new_outlets`` more outlets, or a score ``update_score_gain`` higher) and
+    ``update_min_interval`` has passed, at most ``max_updates`` times; otherwise nothing.
+    """
+    story = store.get_story(conn, story_id)
+    outlets = int(story.outlet_count) if story is not None else 1
+    if store.claim_story_alert(conn, subscription_id=subscription_id, story_id=story_id,
+                               outlet_count=outlets, score=score, now=now):
+        return "alert"
+    if not config.updates or config.max_updates <= 0:
+        return None
+    if store.claim_story_update(
+        conn, subscription_id=subscription_id, story_id=story_id, outlet_count=outlets,
+        score=score, now=now, min_new_outlets=config.update_min_new_outlets,
+        score_gain=config.update_score_gain, min_interval=config.update_min_interval,
+        max_updates=config.max_updates,
+    ):
+        return "update"
+    return None

@@ -1,0 +1,226 @@
+"""The notifier's jobs: ``deliver(delivery_id)`` and ``send_digest(digest_id)``.
+
+Jobs are at-least-once (RQ may run one twice; tick re-enqueues what looks lost); the ledger
+makes the effect exactly-once. A job first *claims* its row (pending/retry -> sending, with a
+lease and a token) in its own short transaction, sends outside any transaction, then settles
+the row only if it still holds the token. A duplicate job finds nothing to claim; a killed
+worker's row is reclaimed by ``service.tick`` once its lease expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Row
+
+from services.notifier import policy, senders
+from services.notifier.channels import Receipt
+from services.notifier.render import Alert, Batch, BatchKind, Message
+from shared import store
+from shared.config import SubscriptionConfig
+from shared.context import AppContext, get_context
+from shared.exceptions import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from shared.topics import resolve_topics
+
+log = logging.getLogger(__name__)
+
+_TOPIC_NAMES_KEY = "notifier.topic_names"
+
+
+def deliver(delivery_id: int) -> None:
+    """RQ job: send one alert (idempotent)."""
+    deliver_with(get_context(), delivery_id)
+
+
+def send_digest(digest_id: int) -> None:
+    """RQ job: send one digest or summary (idempotent)."""
+    send_digest_with(get_context(), digest_id)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a job holds while sending: the token and the retry-budget facts."""
+
+    row_id: int
+    token: str
+    subscription_id: str
+    attempt: int  # this send's number, 1-based
+    first_attempt_at: datetime
+
+
+def deliver_with(ctx: AppContext, delivery_id: int) -> str | None:
+    """Claim, apply holds, send, settle. Returns the new status, None if not ours to send."""
+    now = store.utcnow()
+    with ctx.engine.begin() as conn:
+        token = store.claim_delivery(conn, delivery_id, now, ctx.config.notifier.lease)
+        if token is None:
+            log.debug("delivery %d not claimable (done, held or taken)", delivery_id)
+            return None
+        row = store.get_delivery(conn, delivery_id)
+        assert row is not None
+        claim = _claim(row, token, now)
+        subscription = ctx.config.subscription(row.subscription_id)
+        hold = _hold(conn, subscription, now) if subscription else None
+        if hold is not None:
+            until, reason = hold
+            store.finish_delivery(conn, delivery_id, token, status="held", hold_reason=reason,
+                                  next_attempt_at=until, enqueued_at=None,
+                                  first_attempt_at=None)  # a hold does not spend retry budget
+            log.info("delivery %d held (%s) until %s", delivery_id, reason, until.isoformat())
+            return "held"
+        alert_row = store.delivery_alert(conn, delivery_id)
+    if subscription is None or alert_row is None:
+        missing = "subscription is no longer configured" if subscription is None else (
+            "article is gone")
+        return _settle(ctx, "delivery", claim, PermanentDeliveryError(missing), 0)
+    alert = alert_from_row(alert_row, topic_names(ctx))
+    return _send(ctx, "delivery", claim, subscription, alert, f"delivery-{delivery_id}")
+
+
+def send_digest_with(ctx: AppContext, digest_id: int) -> str | None:
+    now = store.utcnow()
+    with ctx.engine.begin() as conn:
+        token = store.claim_digest(conn, digest_id, now, ctx.config.notifier.lease)
+        if token is None:
+            log.debug("digest %d not claimable (done or taken)", digest_id)
+            return None
+        row = store.get_digest(conn, digest_id)
+        assert row is not None
+        claim = _claim(row, token, now)
+        rows = store.digest_alerts(conn, digest_id)
+        if not rows:  # an empty digest is not sent
+            store.finish_digest(conn, digest_id, token, status="empty")
+            return "empty"
+    subscription = ctx.config.subscription(row.subscription_id)
+    if subscription is None:
+        error = PermanentDeliveryError("subscription is no longer configured")
+        return _settle(ctx, "digest", claim, error, 0)
+    names = topic_names(ctx)
+    kind: BatchKind = "summary" if row.kind == "summary" else "digest"
+    batch = Batch(subscription.id, kind, [alert_from_row(r, names) for r in rows], digest_id)
+    return _send(ctx, "digest", claim, subscription, batch, f"digest-{digest_id}")
+
+
+def _claim(row: Row[Any], token: str, now: datetime) -> Claim:
+    return Claim(
+        row_id=int(row.id), token=token, subscription_id=row.subscription_id,
+        attempt=int(row.attempts) + 1, first_attempt_at=store.as_utc(row.first_attempt_at) or now,
+    )
+
+
+def _hold(
+    conn: Connection, subscription: SubscriptionConfig, now: datetime
+) -> tuple[datetime, str] | None:
+    """Quiet hours first, then max_per_hour: both hold the alert for a later summary."""
+    until = policy.quiet_until(subscription.quiet_hours, now)
+    if until is not None:
+        return until, "quiet_hours"
+    if subscription.max_per_hour is not None:
+        since = now - policy.RATE_WINDOW
+        sent = store.messages_sent_since(conn, subscription.id, since)
+        until = policy.rate_hold_until(subscription.max_per_hour, sent, now)
+        if until is not None:
+            return until, "rate"
+    return None
+
+
+def _send(
+    ctx: AppContext, table: str, claim: Claim, subscription: SubscriptionConfig,
+    message: Message, key: str,
+) -> str:
+    started = time.monotonic()
+    try:
+        channel = senders.channel_for(ctx, subscription)
+        receipt = channel.send(message, key, store.utcnow())
+    except DeliveryError as exc:
+        return _settle(ctx, table, claim, exc, _ms(started))
+    except Exception as exc:  # noqa: BLE001 - a rendering bug must not strand the lease
+        log.exception("%s %d crashed while sending; retrying later", table, claim.row_id)
+        error = TransientDeliveryError(f"internal error: {type(exc).__name__}")
+        return _settle(ctx, table, claim, error, _ms(started))
+    return _settle(ctx, table, claim, receipt, _ms(started))
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _settle(
+    ctx: AppContext, table: str, claim: Claim, outcome: Receipt | DeliveryError, duration_ms: int
+) -> str:
+    """Record the attempt and move the row on, in one transaction, if the lease is still ours."""
+    now = store.utcnow()
+    config = ctx.config.notifier
+    values: dict[str, Any] = {"attempts": claim.attempt}
+    if isinstance(outcome, Receipt):
+        status, kind, detail = "sent", "sent", outcome.detail or None
+        values.update(status="sent", sent_at=now, last_status=outcome.status, last_error=None)
+        code: str | None = outcome.status
+    else:
+        code, detail = outcome.status, str(outcome)
+        values.update(last_status=code, last_error=detail)
+        if isinstance(outcome, TransientDeliveryError):
+            kind = "transient"
+            retry_at = now + policy.retry_delay(claim.attempt, outcome.retry_after, config)
+            if policy.budget_spent(claim.first_attempt_at, retry_at, config):
+                status = "failed"
+                values["last_error"] = (f"gave up after {claim.attempt} attempts over "
+                                        f"{_age(now - claim.first_attempt_at)}: {detail}")
+            else:
+                status = "retry"
+                values.update(next_attempt_at=retry_at, enqueued_at=None)
+        else:
+            kind, status = "permanent", "failed"
+        values["status"] = status
+    with ctx.engine.begin() as conn:
+        finish = store.finish_delivery if table == "delivery" else store.finish_digest
+        if not finish(conn, claim.row_id, claim.token, **values):
+            log.warning("%s %d lease lost before settling; outcome %s not applied",
+                        table, claim.row_id, kind)
+            return "lost"
+        store.record_attempt(
+            conn, delivery_id=claim.row_id if table == "delivery" else None,
+            digest_id=claim.row_id if table == "digest" else None, outcome=kind, now=now,
+            status=code, detail=detail, duration_ms=duration_ms,
+        )
+        if table == "digest" and status in ("sent", "failed"):
+            extra = {"sent_at": now} if status == "sent" else {"last_error": values["last_error"]}
+            store.finish_batch_items(conn, claim.row_id, status=status, **extra)
+    log_level = logging.INFO if status == "sent" else logging.WARNING
+    log.log(log_level, "%s %d %s subscription=%s attempt=%d status=%s%s", table, claim.row_id,
+            status, claim.subscription_id, claim.attempt, code,
+            "" if status == "sent" else f" error={values['last_error']}")
+    return status
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def topic_names(ctx: AppContext) -> dict[str, str]:
+    names = ctx.cache.get(_TOPIC_NAMES_KEY)
+    if not isinstance(names, dict):
+        names = {topic.id: topic.name for topic in resolve_topics(ctx.config)}
+        ctx.cache[_TOPIC_NAMES_KEY] = names
+    return names
+
+
+def alert_from_row(row: Row[Any], names: Mapping[str, str]) -> Alert:
+    explanation = row.explanation if isinstance(row.explanation, Mapping) else {}
+    outlet = row.feed_name or row.feed_title or urlsplit(row.feed_url or "").hostname or "unknown"
+    first_seen = store.as_utc(row.first_seen_at)
+    assert first_seen is not None
+    return Alert(
+        subscription_id=row.subscription_id, article_id=int(row.article_id),
+        title=row.title or "", url=row.url, outlet=outlet,
+        published_at=store.as_utc(row.published_at), first_seen_at=first_seen,
+        topic_id=row.topic_id, topic_name=names.get(row.topic_id, row.topic_id),
+        score=float(row.score), explanation=explanation, delivery_id=int(row.delivery_id),
+    )

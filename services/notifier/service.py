@@ -1,0 +1,163 @@
+"""`newswatch notifier`: an RQ worker on the notify queue plus the housekeeping ``tick``.
+
+Everything time-driven lives in the database and is acted on by ``tick`` (idempotent, safe to
+run from several processes at once): retries whose time came, held alerts whose quiet hours
+or rate window ended, digest slots that are due, and 'sending' rows whose worker died. So the
+RQ mode and the embedded runner (which calls ``tick`` itself) behave the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.notifier import policy
+from shared import jobs, store
+from shared.context import AppContext, set_context
+from shared.queue import InlineQueue, RedisQueue
+
+log = logging.getLogger(__name__)
+
+IDLE_SLEEP = 0.2  # seconds the in-process loop waits when nothing is queued
+
+
+@dataclass
+class TickReport:
+    reclaimed: list[tuple[str, int]] = field(default_factory=list)
+    deliveries: list[int] = field(default_factory=list)
+    digests: list[int] = field(default_factory=list)
+
+    @property
+    def enqueued(self) -> int:
+        return len(self.deliveries) + len(self.digests)
+
+
+def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
+    """One housekeeping pass; enqueues after each commit so a job never sees stale rows."""
+    now = now or store.utcnow()
+    report = TickReport()
+    with ctx.engine.begin() as conn:
+        report.reclaimed = store.reclaim_expired(conn, now)
+    for kind, row_id in report.reclaimed:
+        log.warning("%s %d reclaimed: its worker stopped mid-send (lease expired)", kind, row_id)
+    report.digests += _schedule_digests(ctx, now)
+    held_singles, held_batches = _release_held(ctx, now)
+    report.deliveries += held_singles
+    report.digests += held_batches
+    with ctx.engine.begin() as conn:
+        due_deliveries, due_digests = store.take_due(conn, now, ctx.config.notifier.requeue_after)
+    report.deliveries += due_deliveries
+    report.digests += due_digests
+    for delivery_id in report.deliveries:
+        ctx.queue.enqueue(jobs.DELIVER, delivery_id)
+    for digest_id in report.digests:
+        ctx.queue.enqueue(jobs.SEND_DIGEST, digest_id)
+    if report.enqueued or report.reclaimed:
+        log.info("notifier tick enqueued %d deliveries, %d digests; reclaimed %d",
+                 len(report.deliveries), len(report.digests), len(report.reclaimed))
+    return report
+
+
+def _schedule_digests(ctx: AppContext, now: datetime) -> list[int]:
+    """Each digest subscription's current slot fires once; quiet hours postpone it."""
+    created: list[int] = []
+    for subscription in ctx.config.subscriptions:
+        if subscription.digest is None or policy.quiet_until(subscription.quiet_hours, now):
+            continue
+        slot = policy.digest_slot(subscription.digest, now)
+        with ctx.engine.begin() as conn:
+            digest_id = store.create_batch(
+                conn, subscription_id=subscription.id, kind="digest", slot=slot, now=now,
+                from_status="queued",
+            )
+        if digest_id is not None:
+            created.append(digest_id)
+    return created
+
+
+def _release_held(ctx: AppContext, now: datetime) -> tuple[list[int], list[int]]:
+    """A single held alert goes out as itself; several fold into one summary message."""
+    singles: list[int] = []
+    batches: list[int] = []
+    with ctx.engine.connect() as conn:
+        held = store.due_held(conn, now)
+    for subscription_id, ids in held.items():
+        with ctx.engine.begin() as conn:
+            if len(ids) == 1:
+                if store.release_held(conn, ids[0], now):
+                    singles.append(ids[0])
+                continue
+            digest_id = store.create_batch(
+                conn, subscription_id=subscription_id, kind="summary", slot=f"held-{ids[0]}",
+                now=now, from_status="held", delivery_ids=ids,
+            )
+        if digest_id is not None:
+            batches.append(digest_id)
+    return singles, batches
+
+
+def run(ctx: AppContext, burst: bool) -> None:
+    """The notifier process. With ``burst``: tick, drain the queue, repeat until idle, exit."""
+    set_context(ctx)  # jobs run in this process (SimpleWorker) and find this context
+    if isinstance(ctx.queue, RedisQueue):
+        _run_rq(ctx, ctx.queue, burst)
+    elif isinstance(ctx.queue, InlineQueue):
+        _run_inline(ctx, ctx.queue, burst)
+    else:
+        raise RuntimeError(f"unsupported queue {type(ctx.queue).__name__}")
+
+
+def _run_rq(ctx: AppContext, queue: RedisQueue, burst: bool) -> None:
+    if burst:
+        while True:
+            report = safe_tick(ctx)
+            queue.run_worker([jobs.NOTIFY_QUEUE], burst=True)
+            if report is not None and report.enqueued == 0:
+                return
+    stop = threading.Event()
+    ticker = threading.Thread(target=_tick_loop, args=(ctx, stop), name="notifier-tick",
+                              daemon=True)
+    ticker.start()
+    try:
+        queue.run_worker([jobs.NOTIFY_QUEUE], burst=False)
+    finally:
+        stop.set()
+        ticker.join(timeout=5)
+
+
+def _run_inline(ctx: AppContext, queue: InlineQueue, burst: bool) -> None:
+    every = ctx.config.notifier.tick_every.total_seconds()
+    last_tick = float("-inf")
+    idle = threading.Event()  # never set: its wait() is an interruptible sleep
+    while True:
+        report = None
+        if burst or time.monotonic() - last_tick >= every:
+            report = safe_tick(ctx)
+            last_tick = time.monotonic()
+        ran = queue.run_pending()
+        if burst and ran == 0 and report is not None and report.enqueued == 0:
+            return
+        if not ran:
+            idle.wait(IDLE_SLEEP)
+
+
+def _tick_loop(ctx: AppContext, stop: threading.Event) -> None:
+    every = ctx.config.notifier.tick_every.total_seconds()
+    while not stop.is_set():
+        safe_tick(ctx)
+        stop.wait(every)
+
+
+def safe_tick(ctx: AppContext) -> TickReport | None:
+    """A tick that survives a database or Redis outage: log one line, try again next time."""
+    try:
+        return tick(ctx)
+    except (SQLAlchemyError, RedisError) as exc:
+        log.error("notifier tick failed: %s: %s", type(exc).__name__, str(exc).splitlines()[0])
+        return None
