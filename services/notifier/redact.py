@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 REDACTED = "***"
+MIN_SECRET_TAIL = 8  # shorter URL paths ("/", "/hook") are not worth hiding
 _URL = re.compile(r"(?P<base>https?://[^/\s\"'<>]+)(?P<rest>[^\s\"'<>]*)", re.IGNORECASE)
 
 
@@ -27,10 +28,16 @@ def url_origin(url: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Remove each known secret, then the path and query of every URL left in the text."""
+    """Remove each known secret (and a secret URL's path alone, should a receiver echo it),
+    then the path and query of every URL left in the text."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+        if not secret:
+            continue
+        text = text.replace(secret, REDACTED)
+        parts = urlsplit(secret)
+        tail = parts.path + (f"?{parts.query}" if parts.query else "")
+        if parts.scheme and len(tail) >= MIN_SECRET_TAIL:
+            text = text.replace(tail, REDACTED)
     return _URL.sub(lambda m: m.group("base") + ("/" + REDACTED if m.group("rest") else ""), text)
 
 
