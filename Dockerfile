@@ -28,7 +28,6 @@ COPY newswatch.yaml ./newswatch.yaml
 USER newswatch
 ENV NEWSWATCH_CONFIG=/app/newswatch.yaml \
     NEWSWATCH_DATA_DIR=/app/data
-VOLUME ["/app/data"]
 
 ENTRYPOINT ["newswatch"]
 CMD ["run"]

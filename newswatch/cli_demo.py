@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -22,6 +23,7 @@ def demo(config_path: Path | None, keep: bool, scores: bool) -> None:
     """
     from newswatch.demo import render_scoreboard, run_demo
 
+    _quiet_unless_asked()
     result = run_demo(config_path, keep=keep, announce=lambda line: click.echo(f"demo: {line}"))
     click.echo("-" * 72)
     click.echo(result.summary_line)
@@ -30,6 +32,14 @@ def demo(config_path: Path | None, keep: bool, scores: bool) -> None:
         click.echo(render_scoreboard(result.articles))
     if result.workdir is not None:
         click.echo(f"\nkept {result.workdir} (DATABASE_URL=sqlite:///{result.workdir}/data/newswatch.db)")
+
+
+
+def _quiet_unless_asked() -> None:
+    """The demo's output is the alerts: service logs only with an explicit --log-level."""
+    parent = click.get_current_context().parent
+    if parent is None or parent.params.get("log_level") is None:
+        logging.getLogger().setLevel(logging.WARNING)
 
 
 COMMANDS: list[click.Command] = [demo]

@@ -46,8 +46,9 @@ SAMPLE_FEEDS: tuple[tuple[str, str], ...] = (
 DEMO_TOPIC = "axis"
 DEMO_SUBSCRIPTION = "console"
 DEMO_ALERT_MAX_AGE = "48h"
-# Environment the demo overrides while it runs: its own database, never the shell's.
-ISOLATED_ENV = ("DATABASE_URL", "REDIS_URL", "NEWSWATCH_DATA_DIR", "NEWSWATCH_CONFIG")
+# Environment the demo overrides while it runs: its own database and fetch policy, never the shell's.
+ISOLATED_ENV = ("DATABASE_URL", "REDIS_URL", "NEWSWATCH_DATA_DIR", "NEWSWATCH_CONFIG",
+                "NEWSWATCH_ALLOW_PRIVATE_NETWORKS")
 
 _DATE_ELEMENT = re.compile(
     r"<(?P<tag>pubDate|lastBuildDate|published|updated|dc:date)>\s*(?P<value>[^<]+?)\s*</(?P=tag)>"
@@ -205,6 +206,7 @@ class ScoredArticle:
     title: str
     score: float | None
     alerted: bool
+    too_old: bool  # published before now - alert_max_age: stored and scored, never alerted
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,7 @@ def run_demo(
             ctx = open_context(config_path, migrate_first=True, embedded=True)
             try:
                 summary = run_embedded(ctx, once=True, stop=threading.Event())
-                articles = _scoreboard(ctx.engine)
+                articles = _scoreboard(ctx.engine, ctx.config.alert_max_age)
             finally:
                 set_context(None)
                 ctx.engine.dispose()
@@ -254,22 +256,33 @@ def _config_text(data: dict[str, Any]) -> str:
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def _scoreboard(engine: Any) -> list[ScoredArticle]:
+def _scoreboard(engine: Any, max_age: timedelta) -> list[ScoredArticle]:
     from shared import store
 
+    cutoff = store.utcnow() - max_age if max_age else None
     with engine.connect() as conn:
         rows = store.topic_scoreboard(conn, DEMO_TOPIC)
     return [
-        ScoredArticle(feed=row.feed, title=row.title, score=row.score, alerted=bool(row.delivered))
+        ScoredArticle(
+            feed=row.feed, title=row.title, score=row.score, alerted=bool(row.delivered),
+            too_old=_older(store.as_utc(row.published_at), cutoff),
+        )
         for row in rows
     ]
 
 
+def _older(published: datetime | None, cutoff: datetime | None) -> bool:
+    return published is not None and cutoff is not None and published < cutoff
+
+
 def render_scoreboard(articles: list[ScoredArticle]) -> str:
-    """One line per stored article, best first: what was alerted and how close the rest came."""
+    """One line per stored article, best first: what was alerted and how close the rest came.
+
+    "old" marks an item published before ``alert_max_age``: scored, but never alerted.
+    """
     lines = [f"{'score':>5}  {'':5}  article"]
     for item in articles:
         score = "  -  " if item.score is None else f"{item.score:5.2f}"
-        mark = "ALERT" if item.alerted else ""
+        mark = "ALERT" if item.alerted else ("old" if item.too_old else "")
         lines.append(f"{score}  {mark:5}  {item.title} ({item.feed})")
     return "\n".join(lines)

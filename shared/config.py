@@ -238,7 +238,7 @@ class StoriesConfig(StrictModel):
 
     window: Duration = timedelta(hours=72)
     syndicated_threshold: float = Field(default=0.5, gt=0, le=1)  # MinHash Jaccard estimate
-    event_threshold: float = Field(default=0.25, gt=0, le=1)  # TF-IDF cosine, same event
+    event_threshold: float = Field(default=0.27, gt=0, le=1)  # TF-IDF cosine, same event
     updates: bool = True  # a growing story may send an update marked as such
     update_min_new_outlets: int = Field(default=3, ge=1)  # outlets added since the last alert
     update_score_gain: float = Field(default=0.2, gt=0)  # or a score this much higher

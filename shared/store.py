@@ -540,6 +540,12 @@ def create_delivery(
     return None if inserted is None else int(inserted)
 
 
+def delivery_exists(conn: Connection, subscription_id: str, article_id: int) -> bool:
+    query = select(deliveries.c.id).where(
+        deliveries.c.subscription_id == subscription_id, deliveries.c.article_id == article_id)
+    return conn.execute(query).first() is not None
+
+
 def get_delivery(conn: Connection, delivery_id: int) -> Row[Any] | None:
     return conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
 
@@ -724,7 +730,7 @@ def release_held(conn: Connection, delivery_id: int, now: datetime) -> bool:
     """One held alert goes back to the instant path (the caller enqueues it)."""
     return conn.execute(
         update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.status == "held")
-        .values(status="pending", hold_reason=None, next_attempt_at=now, enqueued_at=now)
+        .values(status="pending", hold_reason=None, next_attempt_at=None, enqueued_at=now)
     ).rowcount == 1
 
 
@@ -734,13 +740,13 @@ def create_batch(
 ) -> int | None:
     """A digest/summary for this slot, once: attaches the subscription's waiting deliveries.
 
-    None when the slot already fired. A slot with nothing to send is stored as 'empty' so a
-    late item cannot make an old slot fire at the wrong time.
+    Returns the id to enqueue; None when the slot already fired or had nothing. A slot with
+    nothing to send is stored as 'empty' so a late item cannot make an old slot fire late.
     """
     digest_id = conn.execute(
         _insert(conn, digests).values(
             subscription_id=subscription_id, kind=kind, slot=slot, status="empty",
-            item_count=0, attempts=0, created_at=now, next_attempt_at=now, enqueued_at=now,
+            item_count=0, attempts=0, created_at=now, next_attempt_at=None, enqueued_at=now,
         ).on_conflict_do_nothing(index_elements=["subscription_id", "slot"])
         .returning(digests.c.id)
     ).scalar()
@@ -752,9 +758,10 @@ def create_batch(
         where.append(deliveries.c.id.in_(list(delivery_ids)))
     count = conn.execute(update(deliveries).where(*where).values(
         status="queued", digest_id=digest_id, hold_reason=None)).rowcount
-    if count:
-        conn.execute(update(digests).where(digests.c.id == digest_id)
-                     .values(status="pending", item_count=count))
+    if not count:
+        return None
+    conn.execute(update(digests).where(digests.c.id == digest_id)
+                 .values(status="pending", item_count=count))
     return int(digest_id)
 
 
@@ -830,7 +837,8 @@ def count_deliveries(conn: Connection, status: str | None = None) -> int:
 def topic_scoreboard(conn: Connection, topic_id: str) -> list[Row[Any]]:
     """Every article with its score on ``topic_id`` and whether any alert was sent, best first.
 
-    Rows: feed (name or title or url), title, score (None when unscored), delivered (0/1).
+    Rows: feed (name or title or url), title, published_at, score (None when unscored),
+    delivered (count of sent deliveries).
     """
     sent = (
         select(func.count()).select_from(deliveries)
@@ -840,7 +848,7 @@ def topic_scoreboard(conn: Connection, topic_id: str) -> list[Row[Any]]:
     return list(conn.execute(
         select(
             func.coalesce(feeds.c.name, feeds.c.title, feeds.c.url).label("feed"),
-            articles.c.title, scores.c.score, sent.label("delivered"),
+            articles.c.title, articles.c.published_at, scores.c.score, sent.label("delivered"),
         )
         .select_from(articles)
         .join(feeds, feeds.c.id == articles.c.feed_id)

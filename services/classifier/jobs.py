@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from services.classifier.routing import create_deliveries
+from services.classifier.scorer import TopicScorer, build_scorers
 from shared import jobs, store
 from shared.context import AppContext, get_context
 from shared.topics import resolve_topics
-
-from services.classifier.routing import create_deliveries
-from services.classifier.scorer import TopicScorer, build_scorers
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from services.classifier.dedup_assign import story_gate
 from shared import store
 from shared.config import AppConfig, SubscriptionConfig
 
@@ -72,11 +73,20 @@ def create_deliveries(
         match = best_match(subscription, scores, thresholds)
         if match is None or not feed_allowed(subscription, article):
             continue
+        if store.delivery_exists(conn, subscription.id, article.id):
+            continue  # a rerun of this job: the ledger already has it
+        kind: str | None = "alert"
+        if story_id is not None:
+            # One alert per story: later articles attach, or send one marked update.
+            kind = story_gate(conn, config.stories, subscription_id=subscription.id,
+                              story_id=story_id, score=match.score, now=now)
+            if kind is None:
+                continue
         digest = subscription.mode == "digest"
         delivery_id = store.create_delivery(
             conn, subscription_id=subscription.id, article_id=article.id, topic_id=match.topic_id,
             score=match.score, channel=subscription.channel, mode=subscription.mode,
-            status="queued" if digest else "pending", now=now, story_id=story_id,
+            status="queued" if digest else "pending", now=now, story_id=story_id, kind=kind,
         )
         if delivery_id is not None and not digest:
             instant.append(delivery_id)

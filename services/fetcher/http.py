@@ -176,6 +176,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 async def _resolve(host: str, port: int, timeout: float | None) -> list[str]:
     """Every address of ``host``, deduplicated in resolver order; DNS failures classified."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]  # a literal: no resolver trip
+    except ValueError:
+        pass
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout):
@@ -201,8 +205,10 @@ def _make_transport(limits: FetchLimits, *, allow_private: bool) -> httpx.AsyncH
     transport = httpx.AsyncHTTPTransport(trust_env=False, retries=0)
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=ssl.create_default_context(),
-        max_connections=limits.max_concurrency,
-        max_keepalive_connections=limits.max_concurrency,
+        # Our HostLimiter bounds requests in flight; the pool may keep one idle connection
+        # per host slot, so hosts taking turns do not evict each other's keep-alives.
+        max_connections=None,
+        max_keepalive_connections=limits.max_concurrency * limits.per_host_concurrency,
         keepalive_expiry=30.0,
         network_backend=GuardedBackend(httpcore.AnyIOBackend(), allow_private=allow_private),
     )

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.fetcher import schedule
 from services.fetcher.http import Fetcher, FetchLimits, FetchResult
@@ -174,8 +175,10 @@ class Poller:
                 if outcomes:
                     stats = await loop.run_in_executor(self.db, self._write, outcomes)
                     self.stats.add(stats)
-            except StoreError as exc:
-                logger.error("fetcher store failed, %d outcomes lost: %s", len(outcomes), exc)
+            except (StoreError, SQLAlchemyError) as exc:  # those feeds are simply polled again
+                logger.error(
+                    "fetcher store failed, %d outcomes lost: %s", len(outcomes), _first_line(exc)
+                )
             finally:
                 for item in batch:
                     if item is not None:
@@ -314,11 +317,15 @@ async def _forever(ctx: AppContext, stop: threading.Event) -> None:
     async with Poller(ctx) as poller:
         logger.info("fetcher polling %d configured feeds", len(ctx.config.feeds))
         while not stop.is_set():
-            if loop.time() - last_sync >= config.sync_every.total_seconds():
-                last_sync = loop.time()
-                await loop.run_in_executor(poller.db, _reload_and_sync, ctx)
-            room = config.max_concurrency * 4 - len(poller.busy)
-            due = await loop.run_in_executor(poller.db, _due, ctx, room) if room > 0 else []
+            try:
+                if loop.time() - last_sync >= config.sync_every.total_seconds():
+                    last_sync = loop.time()
+                    await loop.run_in_executor(poller.db, _reload_and_sync, ctx)
+                room = config.max_concurrency * 4 - len(poller.busy)
+                due = await loop.run_in_executor(poller.db, _due, ctx, room) if room > 0 else []
+            except (StoreError, SQLAlchemyError) as exc:  # the database may come back
+                logger.error("fetcher cannot read feeds, retrying: %s", _first_line(exc))
+                due = []
             for feed in due:
                 if feed.id not in poller.busy:
                     task = asyncio.create_task(poller.poll(feed))
@@ -391,6 +398,12 @@ def _allow_private_networks(ctx: AppContext) -> bool:
 
 def _name(feed: Row[Any]) -> str:
     return f"{feed.name!r} <{feed.url}>" if feed.name else f"<{feed.url}>"
+
+
+def _first_line(exc: Exception) -> str:
+    """SQLAlchemy errors carry the statement and its parameters: keep logs to one line."""
+    lines = str(exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def _short(delay: timedelta) -> str:

@@ -25,7 +25,9 @@ from shared.settings import Settings
 from tests.fetcher.conftest import FeedServer, conditional, fixture_bytes, reply
 
 RSS = fixture_bytes("rss20.xml")
-FAST = FetcherConfig(parse_processes=0, connect_timeout="2s", deadline="5s")
+FAST = FetcherConfig(
+    parse_processes=0, connect_timeout=timedelta(seconds=2), deadline=timedelta(seconds=5)
+)
 
 
 def make_ctx(
@@ -262,7 +264,7 @@ def test_sync_feeds_makes_an_edited_interval_due_now(sqlite_url: str) -> None:
         store.update_feed(conn, feed_row(engine, url).id, next_poll_at=now + timedelta(days=1))
     with engine.begin() as conn:
         assert store.sync_feeds(conn, [FeedConfig(url=url)], now) == 0
-        assert store.sync_feeds(conn, [FeedConfig(url=url, interval="10m")], now) == 1
+        assert store.sync_feeds(conn, [FeedConfig(url=url, interval=timedelta(minutes=10))], now) == 1
     row = feed_row(engine, url)
     assert row.poll_interval == 600 and store.as_utc(row.next_poll_at) == now
     engine.dispose()

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared import store
+from shared import jobs, store
 from shared.config import AppConfig, FeedConfig
 from shared.context import AppContext, set_context
 from shared.db import make_engine
@@ -62,6 +62,8 @@ def add_article(ctx: AppContext, title: str, *, score: float = 0.8, topic: str =
             conn, subscription_id=subscription, article_id=article_id, topic_id=topic,
             score=score, channel=channel, mode=mode, status=status, now=now)
     assert delivery_id is not None
+    if status == "pending":  # as the classifier does, after its transaction
+        ctx.queue.enqueue(jobs.DELIVER, delivery_id)
     return delivery_id
 
 
