@@ -57,6 +57,8 @@ class Refinements:
     ``weak``: groups that satisfy a clause, but with less confidence than the others
     (e.g. "met", "ties" for a topic about arms transfers).
     ``penalize``: groups that signal a neighbouring, off-topic story and lower the score.
+    ``min_groups``: per require clause, how many distinct groups make a full match (fewer
+    count as a weak match); derived topics ask for two actors, as a relation has two ends.
     """
 
     groups: tuple[TermGroup, ...] = ()
@@ -64,6 +66,10 @@ class Refinements:
     support: tuple[str, ...] = ()
     weak: tuple[str, ...] = ()
     penalize: tuple[str, ...] = ()
+    min_groups: tuple[int, ...] = ()
+
+    def clause_minimum(self, index: int) -> int:
+        return self.min_groups[index] if index < len(self.min_groups) else 1
 
     @property
     def empty(self) -> bool:

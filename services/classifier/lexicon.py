@@ -26,6 +26,7 @@ class GroupMatch:
     group: str
     surfaces: list[str] = field(default_factory=list)
     phrases: set[tuple[str, ...]] = field(default_factory=set)
+    positions: list[int] = field(default_factory=list)
     in_title: bool = False
 
     @property
@@ -68,6 +69,7 @@ class Lexicon:
                     match = found.get(phrase.group)
                     if match is None:
                         match = found[phrase.group] = GroupMatch(phrase.group)
+                    match.positions.append(i)
                     if phrase.stems not in match.phrases:
                         match.phrases.add(phrase.stems)
                         match.surfaces.append(text[tokens[i].start : tokens[i + n - 1].end])

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 # Log-odds contributions (named here, the only place they are set).
 ALL_CLAUSES_Z = 0.8  # every required clause matched, minimal evidence
 MISSING_CLAUSE_Z = 2.4  # subtracted per unmatched required clause
-WEAK_CLAUSE_Z = 0.9  # subtracted per clause matched only through a weak group
+WEAK_CLAUSE_Z = 1.1  # subtracted per clause matched only through a weak group
 MISSING_CLAUSE_CAP = -1.0  # a text missing a clause never scores above sigmoid(-1) = 0.27
 DEPTH_WEIGHT = 0.45  # per extra matched group (beyond one per clause), up to DEPTH_CAP
 DEPTH_CAP = 3
@@ -43,8 +43,11 @@ SIMILARITY_PIVOT = 0.12
 SIMILARITY_CAP = 0.45
 PENALTY_WEIGHT = 0.9  # per distinct off-topic term, up to PENALTY_CAP
 PENALTY_CAP = 2
+PROXIMITY_WINDOW = 60  # words: the required clauses should meet within one paragraph or so
+PROXIMITY_Z = 1.6  # subtracted when they only meet across a longer stretch of text
 NO_REFINEMENT_Z = -4.0  # a topic with neither refinements nor references scores ~0
 PASSAGE_QUOTE_CHARS = 300
+CLAUSE_LABEL_GROUPS = 3  # a missing clause is named by this many of its groups
 TEXT_MAX_CHARS = 20_000  # long bodies add no evidence but cost time
 
 
@@ -98,19 +101,29 @@ class TopicScorer:
         hit = self._index.best(text)
         similarity = hit.similarity if hit else 0.0
 
+        penalty_terms = [s for g in self.refinements.penalize if g in matches for s in matches[g].surfaces]
         missing = [c for c in self.refinements.require if not any(g in matches for g in c)]
         weak = set(self.refinements.weak)
         weakly = [
             c
-            for c in self.refinements.require
-            if c not in missing and all(g in weak for g in c if g in matches)
+            for index, c in enumerate(self.refinements.require)
+            if c not in missing
+            and (
+                all(g in weak for g in c if g in matches)
+                or sum(g in matches for g in c) < self.refinements.clause_minimum(index)
+            )
         ]
+        # Weak evidence ("summit", "ties", "supplies") next to an off-topic context ("gas",
+        # "election") is explained by that context: the clause counts as unmatched.
+        discounted = weakly if penalty_terms else []
+        missing += discounted
+        weakly = [c for c in weakly if c not in discounted]
+        span = _clause_span(self.refinements.require, matches) if not missing else 0
         matched_evidence = [g for g in self._evidence_groups if g in matches]
         extra = max(0, len(matched_evidence) - len(self.refinements.require))
         title_clauses = sum(
             1 for c in self.refinements.require if any(matches[g].in_title for g in c if g in matches)
         )
-        penalty_terms = [s for g in self.refinements.penalize if g in matches for s in matches[g].surfaces]
 
         components: dict[str, float] = {}
         if not self.refinements.require:
@@ -128,19 +141,21 @@ class TopicScorer:
         if penalty_terms:
             distinct = len({term.lower() for term in penalty_terms})
             components["penalty"] = -PENALTY_WEIGHT * min(distinct, PENALTY_CAP)
+        if span > PROXIMITY_WINDOW:
+            components["proximity"] = -PROXIMITY_Z
         z = sum(components.values())
         if missing:
             z = min(z, MISSING_CLAUSE_CAP)
         value = 1.0 / (1.0 + math.exp(-z))
-        explanation = self._explain(value, matches, missing, penalty_terms, hit, components, z)
+        notes = _Notes(missing, discounted, weakly, penalty_terms, span)
+        explanation = self._explain(value, matches, notes, hit, components, z)
         return Score(self.topic.id, round(value, 4), explanation)
 
     def _explain(
         self,
         value: float,
         matches: dict[str, GroupMatch],
-        missing: list[tuple[str, ...]],
-        penalty_terms: list[str],
+        notes: _Notes,
         hit: PassageHit | None,
         components: dict[str, float],
         z: float,
@@ -150,14 +165,27 @@ class TopicScorer:
             for g in self._evidence_groups
             if g in matches
         ]
-        penalties = [f"no {' / '.join(self._labels[g] for g in clause)} mentioned" for clause in missing]
-        if penalty_terms:
-            penalties.append(f"points to another story: {', '.join(dict.fromkeys(penalty_terms))}")
+        penalties: list[str] = []
+        for clause in notes.missing:
+            if clause in notes.discounted:
+                said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
+                penalties.append(f"'{said}' discounted: reads as another story, no stronger evidence")
+            else:
+                penalties.append(f"no {self._clause_label(clause)} mentioned")
+        for clause in notes.weakly:
+            said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
+            penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}")
+        if notes.penalty_terms:
+            penalties.append(
+                f"points to another story: {', '.join(dict.fromkeys(notes.penalty_terms))}"
+            )
+        if notes.span > PROXIMITY_WINDOW:
+            penalties.append(f"evidence scattered over {notes.span} words, not one passage")
         verdict = "relevant" if value >= self.topic.threshold else "not relevant"
         found = [self._labels[g] for g in self._evidence_groups if g in matches][:4]
         reason = ", ".join(found) if found else "no topic terms"
         summary = f"{verdict} ({value:.2f}) to {self.topic.name}: {reason}"
-        if missing:
+        if penalties:
             summary += f"; {penalties[0]}"
         explanation: dict[str, Any] = {"summary": summary, "evidence": evidence}
         if hit is not None:
@@ -176,6 +204,51 @@ class TopicScorer:
             "z": round(z, 3)
         }
         return explanation
+
+
+    def _clause_label(self, clause: tuple[str, ...]) -> str:
+        """A clause named by its first few strong groups: readable at a glance."""
+        strong = [self._labels[g] for g in clause if g not in self.refinements.weak]
+        names = strong or [self._labels[g] for g in clause]
+        return " / ".join(names[:CLAUSE_LABEL_GROUPS]) + (" …" if len(names) > CLAUSE_LABEL_GROUPS else "")
+
+
+@dataclass(frozen=True)
+class _Notes:
+    """What lowered a score, kept together for the explanation."""
+
+    missing: list[tuple[str, ...]]
+    discounted: list[tuple[str, ...]]
+    weakly: list[tuple[str, ...]]
+    penalty_terms: list[str]
+    span: int
+
+
+def _clause_span(require: Sequence[tuple[str, ...]], matches: dict[str, GroupMatch]) -> int:
+    """Fewest words covering one match of every required clause (minimum window)."""
+    hits = sorted(
+        (position, index)
+        for index, clause in enumerate(require)
+        for group in clause
+        if group in matches
+        for position in matches[group].positions
+    )
+    need = len(require)
+    if need < 2 or not hits:
+        return 0
+    counts: dict[int, int] = {}
+    best = hits[-1][0] - hits[0][0]
+    left = 0
+    for position, index in hits:
+        counts[index] = counts.get(index, 0) + 1
+        while len(counts) == need:
+            start, first = hits[left]
+            best = min(best, position - start)
+            counts[first] -= 1
+            if not counts[first]:
+                del counts[first]
+            left += 1
+    return best
 
 
 def build_scorers(topics: Sequence[ResolvedTopic]) -> dict[str, TopicScorer]:

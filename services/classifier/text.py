@@ -20,7 +20,9 @@ STEM_CACHE_SIZE = 200_000
 PASSAGE_MAX_WORDS = 90
 PASSAGE_MIN_WORDS = 12
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[^\W_]+")  # Unicode words: "ciężkim" must not yield "kim"
+_CALIBRE = re.compile(r"\d{2,3}mm")
+CALIBRE_STEM = "mm"  # "152mm", "122mm": one term for every calibre
 _POSSESSIVE = re.compile(r"['’]s\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"‘'])")
 _PARAGRAPH_END = re.compile(r"[.!?:\"”’)]$")
@@ -44,6 +46,8 @@ _stemmer = Stemmer.Stemmer(STEM_LANGUAGE)
 @lru_cache(maxsize=STEM_CACHE_SIZE)
 def stem(word: str) -> str:
     """Stem one lowercase word; cached because news vocabulary repeats heavily."""
+    if _CALIBRE.fullmatch(word):
+        return CALIBRE_STEM
     return str(_stemmer.stemWord(word))
 
 
