@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -16,6 +17,19 @@ from shared.logs import configure_logging
 from shared.settings import get_settings
 
 log = logging.getLogger("newswatch")
+
+
+def stop_on_signals() -> threading.Event:
+    """SIGINT/SIGTERM (Ctrl-C, `docker stop`) end the loops cleanly instead of killing them."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        log.info("stopping on signal %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +50,7 @@ def run(config_path: Path | None, once: bool) -> None:
     from newswatch.embedded import run_embedded
 
     ctx = open_context(config_path, migrate_first=True)
-    summary = run_embedded(ctx, once=once, stop=threading.Event())
+    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals())
     if once:
         click.echo(summary.render())
 
@@ -53,7 +67,7 @@ def fetcher(config_path: Path | None, once: bool) -> None:
         stats = poller.run_once(ctx)
         log.info("fetcher pass done %s", stats)
     else:
-        poller.run_forever(ctx, threading.Event())
+        poller.run_forever(ctx, stop_on_signals())
 
 
 @main_group.command()

@@ -19,5 +19,5 @@ def configure_logging(level: str = "INFO", json_format: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "rq.worker", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "rq.worker", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -622,7 +622,7 @@ def _alert_query() -> Any:
     return (
         select(
             deliveries.c.id.label("delivery_id"), deliveries.c.subscription_id,
-            deliveries.c.article_id, deliveries.c.topic_id, deliveries.c.score,
+            deliveries.c.article_id, deliveries.c.topic_id, deliveries.c.score, deliveries.c.kind,
             articles.c.title, articles.c.url, articles.c.published_at, articles.c.first_seen_at,
             feeds.c.name.label("feed_name"), feeds.c.title.label("feed_title"),
             feeds.c.url.label("feed_url"), scores.c.explanation,

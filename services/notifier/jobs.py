@@ -223,4 +223,5 @@ def alert_from_row(row: Row[Any], names: Mapping[str, str]) -> Alert:
         published_at=store.as_utc(row.published_at), first_seen_at=first_seen,
         topic_id=row.topic_id, topic_name=names.get(row.topic_id, row.topic_id),
         score=float(row.score), explanation=explanation, delivery_id=int(row.delivery_id),
+        update=row.kind == "update",
     )

@@ -36,6 +36,7 @@ DIGEST_ITEMS_SHOWN = 40  # beyond this a digest says "and N more"
 WEBHOOK_SCHEMA = "newswatch.alert/v1"
 WEBHOOK_BATCH_SCHEMA = "newswatch.batch/v1"
 TEST_MARK = "[TEST]"
+UPDATE_MARK = "Update:"
 ELLIPSIS = "…"
 
 BatchKind = Literal["digest", "summary"]
@@ -58,6 +59,7 @@ class Alert:
     explanation: Mapping[str, Any] = field(default_factory=dict)
     delivery_id: int | None = None
     test: bool = False
+    update: bool = False  # a later article of a story already alerted (grown coverage)
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,8 @@ def _passage(alert: Alert) -> tuple[str, str] | None:
 
 def _title(alert: Alert) -> str:
     title = cut(one_line(alert.title) or "(untitled)", TITLE_LIMIT)
+    if alert.update:
+        title = f"{UPDATE_MARK} {title}"
     return f"{TEST_MARK} {title}" if alert.test else title
 
 
@@ -449,6 +453,7 @@ def webhook_alert(alert: Alert, now: datetime) -> dict[str, Any]:
     return {
         "schema": WEBHOOK_SCHEMA,
         "test": alert.test,
+        "update": alert.update,
         "delivery_id": alert.delivery_id,
         "sent_at": _utc(now).isoformat(),
         "subscription": {"id": alert.subscription_id},

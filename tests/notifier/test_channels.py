@@ -166,3 +166,18 @@ def test_console_prints_plain_text() -> None:
     stream = io.StringIO()
     assert ConsoleChannel(stream).send(make_alert(), "delivery-1", NOW).status == "printed"
     assert "Cargo ship carrying drone parts" in stream.getvalue()
+
+
+def test_redis_pacer_shares_slots_between_workers(redis_clean: str) -> None:
+    from redis import Redis
+
+    from services.notifier.pacing import RedisPacer, pace_key
+
+    client = Redis.from_url(redis_clean)
+    first, second = RedisPacer(client), RedisPacer(client)  # two worker processes, one budget
+    key = pace_key("https://hooks.example/services/T/B/x")
+    assert "hooks" not in key
+    waits = [first.wait(key, 0.2), second.wait(key, 0.2), first.wait(key, 0.2)]
+    assert waits[0] < 0.05 and 0.1 < waits[1] <= 0.2 and 0.1 < waits[2] <= 0.2
+    second.defer(key, 0.5)
+    assert 0.4 < first.wait(key, 0.2) <= 0.5

@@ -134,3 +134,9 @@ def test_test_messages_are_clearly_marked() -> None:
     alert = make_alert(test=True)
     assert render.email_subject(alert).startswith("[newswatch] Axis arms transfers: [TEST]")
     assert "[TEST]" in render.slack_alert(alert, NOW)["text"]
+
+
+def test_story_updates_are_marked() -> None:
+    alert = make_alert(update=True)
+    assert render.slack_alert(alert, NOW)["text"].startswith("Update: Cargo ship")
+    assert render.webhook_alert(alert, NOW)["update"] is True
