@@ -39,7 +39,8 @@ RELEVANT = [
     ("North Korea ships artillery shells to Russia for Ukraine war {n}",
      "Pyongyang delivered containers of artillery shells and KN-23 missiles to Russia, Seoul said."),
     ("US sanctions Chinese firms supplying drone parts to Russia {n}",
-     "Treasury named companies in China that shipped engines and microelectronics used in Russian drones."),
+     "Treasury named companies in China that shipped engines and microelectronics used in "
+     "Russian drones."),
 ]
 NOISE = ("Local council approves new cycle lanes {n}", "The plan adds 12 km of protected lanes in the city centre.")
 
@@ -99,7 +100,8 @@ def serve(state: State) -> ThreadingHTTPServer:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--feeds", type=int, default=20)
     parser.add_argument("--noise", type=int, default=50, help="irrelevant items per round")

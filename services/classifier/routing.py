@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Row
 
@@ -75,13 +75,14 @@ def create_deliveries(
             continue
         if store.delivery_exists(conn, subscription.id, article.id):
             continue  # a rerun of this job: the ledger already has it
-        kind: str | None = "alert"
+        kind: Literal["alert", "update"] = "alert"
         if story_id is not None:
             # One alert per story: later articles attach, or send one marked update.
-            kind = story_gate(conn, config.stories, subscription_id=subscription.id,
-                              story_id=story_id, score=match.score, now=now)
-            if kind is None:
+            gated = story_gate(conn, config.stories, subscription_id=subscription.id,
+                               story_id=story_id, score=match.score, now=now)
+            if gated is None:
                 continue
+            kind = gated
         digest = subscription.mode == "digest"
         delivery_id = store.create_delivery(
             conn, subscription_id=subscription.id, article_id=article.id, topic_id=match.topic_id,

@@ -17,7 +17,7 @@ if context.is_offline_mode():
         context.run_migrations()
 else:
     engine = make_engine(url)
-    engine.pool = pool.NullPool(engine.pool._creator)  # type: ignore[attr-defined]
+    engine.pool = pool.NullPool(engine.pool._creator)
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=metadata, render_as_batch=True
