@@ -42,7 +42,8 @@ RELEVANT = [
      "Treasury named companies in China that shipped engines and microelectronics used in "
      "Russian drones."),
 ]
-NOISE = ("Local council approves new cycle lanes {n}", "The plan adds 12 km of protected lanes in the city centre.")
+NOISE = ("Local council approves new cycle lanes {n}",
+         "The plan adds 12 km of protected lanes in the city centre.")
 
 
 class State:
