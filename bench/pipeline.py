@@ -126,6 +126,9 @@ def main() -> None:
         f"subscriptions:\n  - id: desk\n    topics: [axis]\n"
         f"    slack: {{webhook_url: \"{base}/slack\"}}\n"
         f"notifier: {{slack_min_interval: 0s}}\n"
+        # Each round's item is its own story here: grouping would (rightly) fold the repeated
+        # templates into one story and send no second alert.
+        f"stories: {{event_threshold: 1.0, syndicated_threshold: 0.95}}\n"
     )
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
     cli = [sys.executable, "-m", "newswatch"]

@@ -237,7 +237,7 @@ class StoriesConfig(StrictModel):
     """Story grouping and the update rules of "one alert per story"."""
 
     window: Duration = timedelta(hours=72)
-    syndicated_threshold: float = Field(default=0.5, gt=0, le=1)  # MinHash Jaccard estimate
+    syndicated_threshold: float = Field(default=0.5, gt=0, le=0.95)  # MinHash LSH needs >= 2 bands
     event_threshold: float = Field(default=0.27, gt=0, le=1)  # TF-IDF cosine, same event
     updates: bool = True  # a growing story may send an update marked as such
     update_min_new_outlets: int = Field(default=3, ge=1)  # outlets added since the last alert
