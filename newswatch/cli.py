@@ -73,11 +73,18 @@ def fetcher(config_path: Path | None, once: bool) -> None:
 @main_group.command()
 @config_option
 @click.option("--burst", is_flag=True, help="Drain the queue, then exit (RQ burst mode).")
-def classifier(config_path: Path | None, burst: bool) -> None:
+@click.option("--recover-after", default="10m", show_default=True,
+              help="Re-enqueue articles left unscored this long (a worker died mid-job).")
+def classifier(config_path: Path | None, burst: bool, recover_after: str) -> None:
     """The classifier worker: score articles against every topic, route matches."""
     from services.classifier import service
+    from shared.durations import parse_duration
 
-    service.run(open_context(config_path, embedded=False), burst=burst)
+    try:
+        age = parse_duration(recover_after)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--recover-after") from None
+    service.run(open_context(config_path, embedded=False), burst=burst, recovery_age=age)
 
 
 @main_group.command()
