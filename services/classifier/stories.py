@@ -30,7 +30,6 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,6 +38,8 @@ from datasketch import MinHash, MinHashLSH
 from numpy.typing import NDArray
 from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from shared.urls import story_url
 
 logger = logging.getLogger(__name__)
 
@@ -58,17 +59,6 @@ SEAL_EVERY = 256  # rows kept in the fresh buffer before the matrix is rebuilt
 TITLE_WEIGHT = 2.0  # a headline term counts as much as two body mentions
 NAME_WEIGHT = 1.0  # extra weight of capitalised words and figures (names, places, numbers)
 
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-        "mc_cid", "mc_eid", "_ga", "_gl", "ref", "ref_src", "cmpid", "ncid", "ocid", "smid",
-        "cmp", "sr_share", "at_medium", "at_campaign", "outputtype", "amp", "taid", "rss",
-        "mbid", "spm", "share", "feature", "guccounter",
-    }
-)
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "__")
-MOBILE_PREFIXES = ("www.", "m.", "mobile.", "amp.")
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _NAME = re.compile(r"\b(?:[A-Z][\w’'-]*|\d[\w.,-]*)")
@@ -132,46 +122,7 @@ def article_time(published: datetime | None, first_seen: datetime) -> datetime:
 # --- canonical links ----------------------------------------------------------------------
 
 
-def canonical_url(url: str) -> str:
-    """One spelling per article: strip tracking, mobile/AMP variants, fragments, default ports.
-
-    Not for fetching -- ``m.example.com/amp/x`` may not be served as ``example.com/x`` -- only
-    for recognising the same article under the links outlets and aggregators hand out.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return url.strip()
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
-    for prefix in MOBILE_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
-            break
-    netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
-    path = _strip_amp_path(parts.path) or "/"
-    if path != "/":
-        path = path.rstrip("/")
-    for suffix in (".amp", ".amp.html"):
-        if path.endswith(suffix):
-            path = path[: -len(suffix)]
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
-    ]
-    return urlunsplit((scheme if scheme != "http" else "https", netloc, path,
-                       urlencode(sorted(query)), ""))
-
-
-def _strip_amp_path(path: str) -> str:
-    """Drop ``amp`` path segments: ``/amp/x``, ``/x/amp``, ``/x/amp/``."""
-    segments = [s for s in path.split("/") if s.lower() not in ("amp", "amphtml")]
-    return "/".join(segments)
-
-
-def _is_tracking(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+canonical_url = story_url  # the grouping engine's name for it
 
 
 # --- text features ------------------------------------------------------------------------

@@ -11,44 +11,12 @@ title + summary. Identities carry their source as a prefix and are capped at
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from shared.urls import canonical_url
+
+__all__ = ["MAX_IDENTITY", "canonical_url", "content_hash", "entry_identity"]
 
 MAX_IDENTITY = 512
-HTTP_SCHEMES = frozenset({"http", "https"})
-DEFAULT_PORTS = {"http": 80, "https": 443}
-TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs")
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
-        "mc_cid", "mc_eid", "_ga", "_gl", "igshid", "ocid", "cmpid", "ito", "smid",
-        "at_medium", "at_campaign", "rss", "ref_src", "__twitter_impression",
-    }
-)
-
-
-def canonical_url(url: str) -> str | None:
-    """The comparable form of an http(s) URL, or None for any other scheme or garbage."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    if scheme not in HTTP_SCHEMES or not host:
-        return None
-    netloc = host if ":" not in host else f"[{host}]"
-    if port is not None and port != DEFAULT_PORTS[scheme]:
-        netloc = f"{netloc}:{port}"
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _tracking(k)]
-    )
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
-
-
-def _tracking(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
 def content_hash(title: str, summary: str) -> str:
