@@ -412,16 +412,32 @@ def story_block(conn: Connection, story_id: int, *, limit: int = 20) -> dict[str
 
     JSON-ready (ISO times); ``articles`` is in first-seen order, at most ``limit`` entries.
     """
-    story = get_story(conn, story_id)
-    if story is None:
-        return None
-    rows = list(conn.execute(
-        select(story_members.c.article_id, story_members.c.outlet, story_members.c.reason,
-               story_members.c.seen_at, articles.c.title, articles.c.url)
+    return story_blocks(conn, [story_id], limit=limit).get(story_id)
+
+
+def story_blocks(
+    conn: Connection, story_ids: Iterable[int], *, limit: int = 20
+) -> dict[int, dict[str, Any]]:
+    """``story_block`` for many stories in two queries (a digest names each item's story)."""
+    wanted = sorted(set(story_ids))
+    if not wanted:
+        return {}
+    found = {row.id: row for row in conn.execute(select(stories).where(stories.c.id.in_(wanted)))}
+    members: dict[int, list[Row[Any]]] = {story_id: [] for story_id in found}
+    query: Any = (
+        select(story_members.c.story_id, story_members.c.article_id, story_members.c.outlet,
+               story_members.c.reason, story_members.c.seen_at, articles.c.title, articles.c.url)
         .join(articles, articles.c.id == story_members.c.article_id)
-        .where(story_members.c.story_id == story_id)
+        .where(story_members.c.story_id.in_(list(found)))
         .order_by(story_members.c.seen_at, story_members.c.seq)
-    ))
+    )
+    for row in conn.execute(query):
+        members[row.story_id].append(row)
+    return {story_id: _story_block(story, members[story_id], limit)
+            for story_id, story in found.items()}
+
+
+def _story_block(story: Row[Any], rows: list[Row[Any]], limit: int) -> dict[str, Any]:
     first = rows[0] if rows else None
     outlets = list(dict.fromkeys(row.outlet for row in rows))
     return {
@@ -626,6 +642,7 @@ def _alert_query() -> Any:
             articles.c.title, articles.c.url, articles.c.published_at, articles.c.first_seen_at,
             feeds.c.name.label("feed_name"), feeds.c.title.label("feed_title"),
             feeds.c.url.label("feed_url"), scores.c.explanation,
+            func.coalesce(deliveries.c.story_id, articles.c.story_id).label("story_id"),
         )
         .join(articles, articles.c.id == deliveries.c.article_id)
         .join(feeds, feeds.c.id == articles.c.feed_id)

@@ -131,12 +131,20 @@ def _merge(
     if override is not None and override.refinements is not None:
         refinements = _merge_refinements(base.refinements, override.refinements)
     topic_id = base.id
+    references = load_references(pick("references") or [], refs_dir, topic_id)
+    built = build_refinements(refinements, topic_id)
+    if not references and not built.groups:
+        # Nothing to score against: every article would score 0 and the topic never alert.
+        raise ConfigError(
+            f"topics.{topic_id}: a topic needs reference documents (references: [path/*.md]) "
+            "or refinement groups"
+        )
     return ResolvedTopic(
         id=topic_id,
         name=pick("name") or topic_id,
         threshold=pick("threshold") if pick("threshold") is not None else DEFAULT_THRESHOLD,
-        references=load_references(pick("references") or [], refs_dir, topic_id),
-        refinements=build_refinements(refinements, topic_id),
+        references=references,
+        refinements=built,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +21,15 @@ from sqlalchemy import Connection, Row
 
 from services.notifier import policy, senders
 from services.notifier.channels import Receipt
-from services.notifier.render import Alert, Batch, BatchKind, Message
+from services.notifier.render import (
+    OTHERS_SHOWN,
+    Alert,
+    Batch,
+    BatchKind,
+    Message,
+    Story,
+    StoryLink,
+)
 from shared import store
 from shared.config import SubscriptionConfig
 from shared.context import AppContext, get_context
@@ -31,6 +39,7 @@ from shared.topics import resolve_topics
 log = logging.getLogger(__name__)
 
 _TOPIC_NAMES_KEY = "notifier.topic_names"
+STORY_ARTICLES = 50  # members read per story: enough to find OTHERS_SHOWN other outlets
 
 
 def deliver(delivery_id: int) -> None:
@@ -75,11 +84,12 @@ def deliver_with(ctx: AppContext, delivery_id: int) -> str | None:
             log.info("delivery %d held (%s) until %s", delivery_id, reason, until.isoformat())
             return "held"
         alert_row = store.delivery_alert(conn, delivery_id)
+        blocks = story_blocks(conn, [alert_row] if alert_row is not None else [])
     if subscription is None or alert_row is None:
         missing = "subscription is no longer configured" if subscription is None else (
             "article is gone")
         return _settle(ctx, "delivery", claim, PermanentDeliveryError(missing), 0)
-    alert = alert_from_row(alert_row, topic_names(ctx))
+    alert = alert_from_row(alert_row, topic_names(ctx), blocks)
     return _send(ctx, "delivery", claim, subscription, alert, f"delivery-{delivery_id}")
 
 
@@ -97,13 +107,15 @@ def send_digest_with(ctx: AppContext, digest_id: int) -> str | None:
         if not rows:  # an empty digest is not sent
             store.finish_digest(conn, digest_id, token, status="empty")
             return "empty"
+        blocks = story_blocks(conn, rows)
     subscription = ctx.config.subscription(row.subscription_id)
     if subscription is None:
         error = PermanentDeliveryError("subscription is no longer configured")
         return _settle(ctx, "digest", claim, error, 0)
     names = topic_names(ctx)
     kind: BatchKind = "summary" if row.kind == "summary" else "digest"
-    batch = Batch(subscription.id, kind, [alert_from_row(r, names) for r in rows], digest_id)
+    alerts = [alert_from_row(r, names, blocks) for r in rows]
+    batch = Batch(subscription.id, kind, alerts, digest_id)
     return _send(ctx, "digest", claim, subscription, batch, f"digest-{digest_id}")
 
 
@@ -212,16 +224,51 @@ def topic_names(ctx: AppContext) -> dict[str, str]:
     return names
 
 
-def alert_from_row(row: Row[Any], names: Mapping[str, str]) -> Alert:
+def story_blocks(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, dict[str, Any]]:
+    """The stories of these alert rows as they stand now (read at send time, so a digest or
+    an update counts the outlets that joined after the first article)."""
+    ids = [int(row.story_id) for row in rows if row.story_id is not None]
+    return store.story_blocks(conn, ids, limit=STORY_ARTICLES)
+
+
+def story_view(block: Mapping[str, Any], article_id: int, outlet: str) -> Story | None:
+    """The story as one alert tells it: the others are one article per *other* outlet."""
+    first_seen = block.get("first_seen_at")
+    if not first_seen:
+        return None
+    seen_outlets = {outlet}
+    others: list[StoryLink] = []
+    for item in block.get("articles", []):
+        if len(others) >= OTHERS_SHOWN:
+            break
+        if item["article_id"] == article_id or item["outlet"] in seen_outlets:
+            continue
+        seen_outlets.add(item["outlet"])
+        others.append(StoryLink(str(item["outlet"]), str(item["title"] or ""), item["url"]))
+    return Story(
+        story_id=int(block["id"]), first_seen_at=datetime.fromisoformat(first_seen),
+        first_outlet=str(block.get("first_outlet") or outlet),
+        outlet_count=int(block["outlet_count"]), article_count=int(block["article_count"]),
+        others=tuple(others),
+    )
+
+
+def alert_from_row(
+    row: Row[Any], names: Mapping[str, str],
+    blocks: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Alert:
+    """An alert from a ``store.delivery_alert`` row; ``blocks`` from ``story_blocks``."""
     explanation = row.explanation if isinstance(row.explanation, Mapping) else {}
     outlet = row.feed_name or row.feed_title or urlsplit(row.feed_url or "").hostname or "unknown"
     first_seen = store.as_utc(row.first_seen_at)
     assert first_seen is not None
+    block = (blocks or {}).get(row.story_id) if row.story_id is not None else None
+    story = story_view(block, int(row.article_id), outlet) if block else None
     return Alert(
         subscription_id=row.subscription_id, article_id=int(row.article_id),
         title=row.title or "", url=row.url, outlet=outlet,
         published_at=store.as_utc(row.published_at), first_seen_at=first_seen,
         topic_id=row.topic_id, topic_name=names.get(row.topic_id, row.topic_id),
         score=float(row.score), explanation=explanation, delivery_id=int(row.delivery_id),
-        update=row.kind == "update",
+        update=row.kind == "update", story=story,
     )

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, urlsplit
 
 # Slack limits (https://api.slack.com/reference/block-kit/blocks): a section text holds 3000
@@ -32,7 +32,12 @@ SUMMARY_LIMIT = 600
 EVIDENCE_ITEMS = 8
 EVIDENCE_ITEM_LIMIT = 200
 PASSAGE_LIMIT = 700
-DIGEST_ITEMS_SHOWN = 40  # beyond this a digest says "and N more"
+DIGEST_ITEMS_SHOWN = 40  # stories; beyond this a digest says "and N more"
+OTHERS_SHOWN = 5  # "Also reported by": links to at most this many other outlets' articles
+OUTLET_LIMIT = 100
+OTHER_TITLE_LIMIT = 160
+SLACK_URL_LIMIT = 1000  # a longer link is shown as its label only: a section holds 3000
+SLACK_ENTRY_LIMIT = SLACK_SECTION_LIMIT - 250  # one digest story, leaving room for its topic
 WEBHOOK_SCHEMA = "newswatch.alert/v1"
 WEBHOOK_BATCH_SCHEMA = "newswatch.batch/v1"
 TEST_MARK = "[TEST]"
@@ -40,6 +45,35 @@ UPDATE_MARK = "Update:"
 ELLIPSIS = "…"
 
 BatchKind = Literal["digest", "summary"]
+
+
+class StoryLink(NamedTuple):
+    """Another outlet's article of the same story (untrusted text, like the alert's own)."""
+
+    outlet: str
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Story:
+    """What an alert says about its story: first seen when and where, and how widely reported.
+
+    Read when the message is sent, not when the article arrived, so a digest or an update
+    counts the outlets that joined since.
+    """
+
+    story_id: int
+    first_seen_at: datetime
+    first_outlet: str
+    outlet_count: int
+    article_count: int
+    others: tuple[StoryLink, ...] = ()  # other outlets' articles, first seen first, capped
+
+    @property
+    def more_outlets(self) -> int:
+        """Outlets beyond the alerted one and the linked others (named only by the count)."""
+        return max(self.outlet_count - 1 - len(self.others), 0)
 
 
 @dataclass(frozen=True)
@@ -60,6 +94,18 @@ class Alert:
     delivery_id: int | None = None
     test: bool = False
     update: bool = False  # a later article of a story already alerted (grown coverage)
+    story: Story | None = None
+
+
+@dataclass(frozen=True)
+class StoryEntry:
+    """One story in a batch: its best-scoring alert leads, the rest of its alerts follow."""
+
+    alerts: tuple[Alert, ...]
+
+    @property
+    def lead(self) -> Alert:
+        return self.alerts[0]
 
 
 @dataclass(frozen=True)
@@ -79,6 +125,23 @@ class Batch:
             groups.setdefault(alert.topic_name, []).append(alert)
         ordered = [(name, sorted(items, key=lambda a: -a.score)) for name, items in groups.items()]
         return sorted(ordered, key=lambda group: (-group[1][0].score, group[0]))
+
+    def by_story(self) -> list[tuple[str, list[StoryEntry]]]:
+        """``by_topic`` with each topic's alerts folded into one entry per story.
+
+        Alerts without a story stay entries of their own; entries keep the best-score order.
+        """
+        grouped: list[tuple[str, list[StoryEntry]]] = []
+        for topic, alerts in self.by_topic():
+            entries: dict[tuple[str, int], list[Alert]] = {}
+            for alert in alerts:
+                key = ("story", alert.story.story_id) if alert.story else ("alert", id(alert))
+                entries.setdefault(key, []).append(alert)
+            grouped.append((topic, [StoryEntry(tuple(items)) for items in entries.values()]))
+        return grouped
+
+    def story_count(self) -> int:
+        return sum(len(entries) for _, entries in self.by_story())
 
 
 Message = Alert | Batch
@@ -126,6 +189,8 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None  # a link never holds whitespace; a newline would forge a line
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
@@ -168,6 +233,7 @@ def plain_alert(alert: Alert, now: datetime) -> str:
         lines.append(url)
     lines.append(f"{alert.outlet} · {_published(alert, now)}")
     lines.append(f"Topic: {alert.topic_name} · score {alert.score:.2f}")
+    lines += _plain_story(alert, now, in_batch=False)
     summary = _summary(alert)
     if summary:
         lines += ["", f"Why: {cut(summary, SUMMARY_LIMIT)}"]
@@ -181,24 +247,27 @@ def plain_alert(alert: Alert, now: datetime) -> str:
 
 
 def plain_batch(batch: Batch, now: datetime) -> str:
+    """A digest lists stories: each entry is its best alert, with where else it was reported."""
     lines = [batch_heading(batch), ""]
     shown = 0
-    for topic, alerts in batch.by_topic():
-        lines.append(f"== {topic} ({len(alerts)}) ==")
-        for alert in alerts:
-            if shown >= DIGEST_ITEMS_SHOWN:
-                break
+    for topic, entries in batch.by_story():
+        if shown >= DIGEST_ITEMS_SHOWN:
+            break
+        lines.append(f"== {one_line(topic)} ({len(entries)}) ==")
+        for entry in entries[: DIGEST_ITEMS_SHOWN - shown]:
             shown += 1
+            alert = entry.lead
             lines.append(f"* [{alert.score:.2f}] {cut(one_line(alert.title), TITLE_LIMIT)}")
-            lines.append(f"  {alert.outlet} · {_published(alert, now)}")
+            lines.append(f"  {_outlet(alert.outlet)} · {_published(alert, now)}")
             url = safe_url(alert.url)
             if url:
                 lines.append(f"  {url}")
             if _summary(alert):
                 lines.append(f"  Why: {cut(_summary(alert), 200)}")
+            lines += _plain_story(alert, now, in_batch=True, indent="  ")
         lines.append("")
-    if len(batch.alerts) > shown:
-        lines.append(f"… and {len(batch.alerts) - shown} more.")
+    if batch.story_count() > shown:
+        lines.append(f"… and {batch.story_count() - shown} more.")
     return "\n".join(lines).rstrip()
 
 
@@ -207,6 +276,9 @@ def batch_heading(batch: Batch) -> str:
     noun = "alert" if count == 1 else "alerts"
     if batch.kind == "digest":
         heading = f"newswatch digest: {count} {noun}"
+        stories = batch.story_count()
+        if stories < count:
+            heading += f" in {stories} {'story' if stories == 1 else 'stories'}"
     else:
         heading = f"newswatch summary: {count} more {noun} (held back by rate limit or quiet hours)"
     return f"{TEST_MARK} {heading}" if batch.test else heading
@@ -216,6 +288,57 @@ def _published(alert: Alert, now: datetime) -> str:
     moment = alert.published_at or alert.first_seen_at
     label = "published" if alert.published_at else "first seen"
     return f"{label} {relative_age(_utc(moment), now)} ({absolute_time(moment)})"
+
+
+# --- the story an alert belongs to (all channels) ---------------------------------------------
+
+
+def outlets_phrase(count: int) -> str:
+    return f"{count} outlet" if count == 1 else f"{count} outlets"
+
+
+def _outlet(name: str) -> str:
+    return cut(one_line(name), OUTLET_LIMIT) or "unknown"
+
+
+def _other_title(link: StoryLink) -> str:
+    return cut(one_line(link.title), OTHER_TITLE_LIMIT) or "(untitled)"
+
+
+def _more_outlets(count: int) -> str:
+    return f"and {count} more {'outlet' if count == 1 else 'outlets'}"
+
+
+def story_line(story: Story, now: datetime) -> str:
+    """The one fact every alert of a story carries: where it started and how wide it is now."""
+    return (
+        f"First seen {relative_age(_utc(story.first_seen_at), now)} at "
+        f"{_outlet(story.first_outlet)} · reported by {outlets_phrase(story.outlet_count)} so far"
+    )
+
+
+def _shows_others(alert: Alert, in_batch: bool) -> Story | None:
+    """Links to the others go in updates and digests: a first alert has none worth naming."""
+    story = alert.story
+    if story is None or not (alert.update or in_batch):
+        return None
+    return story if story.others or story.more_outlets else None
+
+
+def _plain_story(alert: Alert, now: datetime, *, in_batch: bool, indent: str = "") -> list[str]:
+    if alert.story is None:
+        return []
+    lines = [indent + story_line(alert.story, now)]
+    story = _shows_others(alert, in_batch)
+    if story is not None:
+        lines.append(f"{indent}Also reported by:")
+        for link in story.others:
+            url = safe_url(link.url)
+            lines.append(f"{indent}  - {_outlet(link.outlet)}: {_other_title(link)}"
+                         + (f" {url}" if url else ""))
+        if story.more_outlets:
+            lines.append(f"{indent}  - {_more_outlets(story.more_outlets)}")
+    return lines
 
 
 # --- Slack -------------------------------------------------------------------------------------
@@ -244,7 +367,7 @@ def slack_link(url: str | None, label: str, limit: int) -> str:
         return text
     # percent-encode the characters that would end or split Slack's link syntax
     href = quote(safe, safe=":/?#[]@!$'()*+,;=%~-._")
-    return f"<{href}|{text}>"
+    return f"<{href}|{text}>" if len(href) <= SLACK_URL_LIMIT else text
 
 
 def _slack_date(moment: datetime) -> str:
@@ -268,6 +391,11 @@ def slack_alert(alert: Alert, now: datetime) -> dict[str, Any]:
             f"Topic: *{slack_fit(one_line(alert.topic_name), 200)}* · score *{alert.score:.2f}*"
         ),
     ]
+    if alert.story is not None:
+        blocks.append(_context(_slack_story_line(alert.story, now)))
+        story = _shows_others(alert, in_batch=False)
+        if story is not None:
+            blocks.append(_section(_slack_also(story, SLACK_SECTION_LIMIT, compact=False)))
     why = _why_mrkdwn(alert)
     if why:
         blocks.append(_section(why))
@@ -298,37 +426,93 @@ def _why_mrkdwn(alert: Alert) -> str:
     return text if len(text) <= SLACK_SECTION_LIMIT else cut(text, SLACK_SECTION_LIMIT)
 
 
+def _slack_story_line(story: Story, now: datetime) -> str:
+    return (
+        f"First seen {relative_age(_utc(story.first_seen_at), now)} at "
+        f"*{slack_fit(one_line(story.first_outlet), OUTLET_LIMIT)}* · reported by "
+        f"*{outlets_phrase(story.outlet_count)}* so far"
+    )
+
+
+def _slack_also(story: Story, limit: int, *, compact: bool) -> str:
+    """"Also reported by:" with as many of the others' links as fit in ``limit`` characters.
+
+    Compact (digests): one line of outlet-named links; else one bullet per article.
+    """
+    room = limit - 40  # kept for the "and N more outlets" tail
+    text, listed = "*Also reported by:*", 0
+    for link in story.others:
+        if compact:
+            item = slack_link(link.url, one_line(link.outlet), OUTLET_LIMIT)
+        else:
+            item = (f"• {slack_link(link.url, _other_title(link), OTHER_TITLE_LIMIT)} · "
+                    f"{slack_fit(one_line(link.outlet), OUTLET_LIMIT)}")
+        candidate = text + (" " if compact and not listed else ", " if compact else "\n") + item
+        if len(candidate) > room:
+            break
+        text, listed = candidate, listed + 1
+    more = story.more_outlets + len(story.others) - listed
+    if more:
+        text += (", " if listed else " ") if compact else "\n"
+        text += _more_outlets(more)
+    return text
+
+
+def _slack_entry(entry: StoryEntry, now: datetime) -> str:
+    """One digest story: its lead alert's line, where it was first seen, the other outlets."""
+    alert = entry.lead
+    lines = [
+        f"• `{alert.score:.2f}` {slack_link(alert.url, one_line(alert.title), TITLE_LIMIT)}"
+        f" · {slack_fit(one_line(alert.outlet), OUTLET_LIMIT)}"
+    ]
+    if alert.story is not None:
+        lines.append(f"      {_slack_story_line(alert.story, now)}")
+        story = _shows_others(alert, in_batch=True)
+        if story is not None:
+            room = SLACK_ENTRY_LIMIT - len("\n".join(lines)) - 7
+            lines.append(f"      {_slack_also(story, room, compact=True)}")
+    return "\n".join(lines)
+
+
 def slack_batch(batch: Batch, now: datetime) -> dict[str, Any]:
-    """One message, a section per topic (highest score first), inside the 50-block limit."""
+    """One message listing stories by topic (highest score first), inside the block limits."""
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
             "text": {"type": "plain_text", "text": cut(batch_heading(batch), SLACK_HEADER_LIMIT)},
         }
     ]
-    shown = 0
-    for topic, alerts in batch.by_topic():
-        if len(blocks) >= SLACK_MAX_BLOCKS - 2:
-            break
-        lines = [f"*{slack_fit(topic, 200)}* ({len(alerts)})"]
-        for alert in alerts:
-            line = (
-                f"• `{alert.score:.2f}` {slack_link(alert.url, one_line(alert.title), TITLE_LIMIT)}"
-                f" · {slack_fit(one_line(alert.outlet), 100)}"
-            )
-            if shown >= DIGEST_ITEMS_SHOWN or len("\n".join([*lines, line])) > SLACK_SECTION_LIMIT:
-                break
-            lines.append(line)
-            shown += 1
-        blocks.append(_section("\n".join(lines)))
-    if len(batch.alerts) > shown:
-        blocks.append(_context(f"… and {len(batch.alerts) - shown} more."))
+    sections = _slack_sections(batch, now)[: SLACK_MAX_BLOCKS - 2]
+    blocks += [_section(text) for text, _ in sections]
+    shown = sum(count for _, count in sections)
+    if batch.story_count() > shown:
+        blocks.append(_context(f"… and {batch.story_count() - shown} more."))
     return {
         "text": slack_fit(batch_heading(batch), SLACK_TEXT_LIMIT),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,
     }
+
+
+def _slack_sections(batch: Batch, now: datetime) -> list[tuple[str, int]]:
+    """Section texts with the number of stories each lists; a topic spills into more sections
+    rather than past Slack's 3000 characters (an entry plus its topic line always fits)."""
+    sections: list[tuple[str, int]] = []
+    listed = 0
+    for topic, entries in batch.by_story():
+        lines, count = [f"*{slack_fit(one_line(topic), 200)}* ({len(entries)})"], 0
+        for entry in entries[: max(DIGEST_ITEMS_SHOWN - listed, 0)]:
+            text = _slack_entry(entry, now)
+            if count and len("\n".join([*lines, text])) > SLACK_SECTION_LIMIT:
+                sections.append(("\n".join(lines), count))
+                lines, count = [], 0
+            lines.append(text)
+            count += 1
+            listed += 1
+        if count:
+            sections.append(("\n".join(lines), count))
+    return sections
 
 
 def _section(mrkdwn: str) -> dict[str, Any]:
@@ -403,6 +587,15 @@ def html_alert(alert: Alert, now: datetime) -> str:
         f"<p>{_h(one_line(alert.outlet))} · {_h(_published(alert, now))}</p>",
         f"<p>Topic: <b>{_h(alert.topic_name)}</b> · score <b>{alert.score:.2f}</b></p>",
     ]
+    if alert.story is not None:
+        parts.append(f"<p>{_html_story_line(alert.story, now)}</p>")
+        story = _shows_others(alert, in_batch=False)
+        if story is not None:
+            items = [f"<li>{_html_link(link.url, _other_title(link))} · {_h(_outlet(link.outlet))}"
+                     "</li>" for link in story.others]
+            if story.more_outlets:
+                items.append(f"<li>{_more_outlets(story.more_outlets)}</li>")
+            parts.append("<p>Also reported by:</p><ul>" + "".join(items) + "</ul>")
     summary = _summary(alert)
     if summary:
         parts.append(f"<p><b>Why:</b> {_h(cut(summary, SUMMARY_LIMIT))}</p>")
@@ -419,25 +612,46 @@ def html_alert(alert: Alert, now: datetime) -> str:
     return _html_page("\n".join(parts))
 
 
+def _html_story_line(story: Story, now: datetime) -> str:
+    return (
+        f"First seen {_h(relative_age(_utc(story.first_seen_at), now))} at "
+        f"<b>{_h(_outlet(story.first_outlet))}</b> · reported by "
+        f"<b>{outlets_phrase(story.outlet_count)}</b> so far"
+    )
+
+
+def _html_entry(entry: StoryEntry, now: datetime) -> str:
+    alert = entry.lead
+    html_text = (
+        f"<li><b>{alert.score:.2f}</b> "
+        f"{_html_link(alert.url, cut(one_line(alert.title), TITLE_LIMIT))}"
+        f"<br><small>{_h(_outlet(alert.outlet))} · {_h(_published(alert, now))}</small>"
+        + (f"<br>{_h(cut(_summary(alert), 200))}" if _summary(alert) else "")
+    )
+    if alert.story is not None:
+        html_text += f"<br><small>{_html_story_line(alert.story, now)}</small>"
+        story = _shows_others(alert, in_batch=True)
+        if story is not None:
+            links = [_html_link(link.url, _outlet(link.outlet)) for link in story.others]
+            if story.more_outlets:
+                links.append(_more_outlets(story.more_outlets))
+            html_text += "<br><small>Also reported by: " + ", ".join(links) + "</small>"
+    return html_text + "</li>"
+
+
 def html_batch(batch: Batch, now: datetime) -> str:
     parts = [f"<h2>{_h(batch_heading(batch))}</h2>"]
     shown = 0
-    for topic, alerts in batch.by_topic():
-        parts.append(f"<h3>{_h(topic)} ({len(alerts)})</h3><ul>")
-        for alert in alerts:
-            if shown >= DIGEST_ITEMS_SHOWN:
-                break
+    for topic, entries in batch.by_story():
+        if shown >= DIGEST_ITEMS_SHOWN:
+            break
+        parts.append(f"<h3>{_h(one_line(topic))} ({len(entries)})</h3><ul>")
+        for entry in entries[: DIGEST_ITEMS_SHOWN - shown]:
             shown += 1
-            parts.append(
-                f"<li><b>{alert.score:.2f}</b> "
-                f"{_html_link(alert.url, cut(one_line(alert.title), TITLE_LIMIT))}"
-                f"<br><small>{_h(one_line(alert.outlet))} · {_h(_published(alert, now))}</small>"
-                + (f"<br>{_h(cut(_summary(alert), 200))}" if _summary(alert) else "")
-                + "</li>"
-            )
+            parts.append(_html_entry(entry, now))
         parts.append("</ul>")
-    if len(batch.alerts) > shown:
-        parts.append(f"<p>… and {len(batch.alerts) - shown} more.</p>")
+    if batch.story_count() > shown:
+        parts.append(f"<p>… and {batch.story_count() - shown} more.</p>")
     return _html_page("\n".join(parts))
 
 
@@ -461,6 +675,7 @@ def webhook_alert(alert: Alert, now: datetime) -> dict[str, Any]:
         "topic": {"id": alert.topic_id, "name": alert.topic_name},
         "score": round(alert.score, 4),
         "explanation": dict(alert.explanation),
+        "story": _story_json(alert.story),
     }
 
 
@@ -480,10 +695,27 @@ def webhook_batch(batch: Batch, now: datetime) -> dict[str, Any]:
                 "topic": {"id": alert.topic_id, "name": alert.topic_name},
                 "score": round(alert.score, 4),
                 "explanation": dict(alert.explanation),
+                "story": _story_json(alert.story),
             }
-            for _, alerts in batch.by_topic()
-            for alert in alerts
+            for _, entries in batch.by_story()
+            for entry in entries
+            for alert in entry.alerts
         ],
+    }
+
+
+def _story_json(story: Story | None) -> dict[str, Any] | None:
+    """Additive to v1; ``others[].url`` is null unless http(s), as in the other channels."""
+    if story is None:
+        return None
+    return {
+        "id": story.story_id,
+        "first_seen_at": _utc(story.first_seen_at).isoformat(),
+        "first_outlet": story.first_outlet,
+        "outlet_count": story.outlet_count,
+        "article_count": story.article_count,
+        "others": [{"outlet": link.outlet, "title": link.title, "url": safe_url(link.url)}
+                   for link in story.others],
     }
 
 

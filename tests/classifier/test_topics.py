@@ -83,3 +83,9 @@ def test_reference_glob_matching_nothing_is_a_config_error(tmp_path: Path) -> No
 def test_unknown_refinement_key_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r":4: .*refinements.requires"):
         _config(tmp_path, "topics:\n  - id: t\n    refinements:\n      requires: []\n")
+
+
+def test_topic_with_nothing_to_score_against_is_a_config_error() -> None:
+    config = parse_config("topics:\n  - id: empty\n    name: Nothing here\n")
+    with pytest.raises(ConfigError, match="topics.empty: a topic needs reference documents"):
+        resolve_topics(config)
