@@ -365,8 +365,9 @@ def slack_link(url: str | None, label: str, limit: int) -> str:
     text = slack_fit(label, limit)
     if safe is None:
         return text
-    # percent-encode the characters that would end or split Slack's link syntax
-    href = quote(safe, safe=":/?#[]@!$'()*+,;=%~-._")
+    # percent-encode the characters that would end or split Slack's link syntax; '&' stays a
+    # query separator, written as Slack's own escape (Slack decodes it before opening the link)
+    href = quote(safe, safe=":/?#[]@!$&'()*+,;=%~-._").replace("&", "&amp;")
     return f"<{href}|{text}>" if len(href) <= SLACK_URL_LIMIT else text
 
 
