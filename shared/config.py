@@ -85,6 +85,11 @@ class TermGroupConfig(StrictModel):
 
     label: str | None = None
     terms: list[str] = Field(min_length=1)
+    # Classifier refinements (see shared.topics.TermGroup): conditional aliases and contexts.
+    counts_as: str | None = None
+    only_with: list[str] = []
+    explains: list[str] = []
+    unless: list[str] = []
 
 
 class RefinementsConfig(StrictModel):
@@ -95,6 +100,7 @@ class RefinementsConfig(StrictModel):
     support: list[str] = []
     weak: list[str] = []
     penalize: list[str] = []
+    contexts: list[str] = []
 
 
 class TopicConfig(StrictModel):

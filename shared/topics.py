@@ -46,6 +46,16 @@ class TermGroup:
     name: str
     label: str
     terms: tuple[str, ...]
+    # An alias group whose matches count as another group's ("the North" -> north_korea) ...
+    counts_as: str | None = None
+    # ... and only when one of these groups also matched (a Korean context: Seoul, Pyongyang).
+    only_with: tuple[str, ...] = ()
+    # A context group ("joint drills", "parade") in whose presence these groups' evidence is
+    # weak: the missiles on show at a parade are not missiles changing hands.
+    explains: tuple[str, ...] = ()
+    # ... unless one of these groups matched too ("shipped", "arms deal"): then hardware
+    # is changing hands after all and keeps its strength.
+    unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,9 @@ class Refinements:
     ``weak``: groups that satisfy a clause, but with less confidence than the others
     (e.g. "met", "ties" for a topic about arms transfers).
     ``penalize``: groups that signal a neighbouring, off-topic story and lower the score.
+    ``contexts``: groups naming another kind of story (a drill, a strike report, a peace
+    plan); they discount weak evidence like ``penalize`` but subtract nothing themselves,
+    because real transfer stories mention them too ("drones Iran sent were shot down").
     ``min_groups``: per require clause, how many distinct groups make a full match (fewer
     count as a weak match); derived topics ask for two actors, as a relation has two ends.
     """
@@ -66,6 +79,7 @@ class Refinements:
     support: tuple[str, ...] = ()
     weak: tuple[str, ...] = ()
     penalize: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
     min_groups: tuple[int, ...] = ()
 
     def clause_minimum(self, index: int) -> int:
@@ -156,7 +170,7 @@ def _merge_refinements(
         return override
     groups = {**base.groups, **override.groups}
     updates: dict[str, Any] = {"groups": groups}
-    for name in ("require", "support", "weak", "penalize"):
+    for name in ("require", "support", "weak", "penalize", "contexts"):
         if name in override.model_fields_set:
             updates[name] = getattr(override, name)
     return base.model_copy(update=updates)
@@ -167,12 +181,23 @@ def build_refinements(config: RefinementsConfig | None, topic_id: str) -> Refine
     if config is None:
         return Refinements()
     groups = tuple(
-        TermGroup(name=name, label=group.label or name.replace("_", " "), terms=tuple(group.terms))
+        TermGroup(
+            name=name,
+            label=group.label or name.replace("_", " "),
+            terms=tuple(group.terms),
+            counts_as=group.counts_as,
+            only_with=tuple(group.only_with),
+            explains=tuple(group.explains),
+            unless=tuple(group.unless),
+        )
         for name, group in config.groups.items()
     )
     known = {g.name for g in groups}
     named = [n for clause in config.require for n in clause]
-    named += config.support + config.weak + config.penalize
+    named += config.support + config.weak + config.penalize + config.contexts
+    for group in groups:
+        named += [*group.only_with, *group.explains, *group.unless]
+        named += [group.counts_as] if group.counts_as else []
     unknown = sorted(set(named) - known)
     if unknown:
         raise ConfigError(
@@ -184,6 +209,7 @@ def build_refinements(config: RefinementsConfig | None, topic_id: str) -> Refine
         support=tuple(config.support),
         weak=tuple(config.weak),
         penalize=tuple(config.penalize),
+        contexts=tuple(config.contexts),
     )
 
 

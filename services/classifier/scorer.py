@@ -26,7 +26,7 @@ from services.classifier.lexicon import GroupMatch, Lexicon
 from services.classifier.salience import derive_refinements
 from services.classifier.similarity import PassageHit, PassageIndex
 from services.classifier.text import passages, plain_text, tokenize
-from shared.topics import Refinements, ResolvedTopic
+from shared.topics import Refinements, ResolvedTopic, TermGroup
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,8 @@ class TopicScorer:
         self._labels = {g.name: g.label for g in groups}
         self._evidence_groups = [n for clause in self.refinements.require for n in clause]
         self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
+        self._conditional = [g for g in groups if g.counts_as or g.only_with]
+        self._contexts = [g for g in groups if g.explains]
         log.debug(
             "topic %s: %d passages, %d groups (%s)",
             topic.id,
@@ -97,13 +99,22 @@ class TopicScorer:
         summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
         tokens = tokenize(text)
-        matches = self._lexicon.match(text, tokens, len(title_text))
+        matches = _resolve_aliases(self._lexicon.match(text, tokens, len(title_text)), self._conditional)
         hit = self._index.best(text)
         similarity = hit.similarity if hit else 0.0
 
         penalty_terms = [s for g in self.refinements.penalize if g in matches for s in matches[g].surfaces]
+        context_terms = [s for g in self.refinements.contexts if g in matches for s in matches[g].surfaces]
         missing = [c for c in self.refinements.require if not any(g in matches for g in c)]
-        weak = set(self.refinements.weak)
+        # Hardware named beside a drill or a parade is the event's own, not hardware changing
+        # hands: a context that "explains" a group makes its evidence weak for this text.
+        weak = set(self.refinements.weak).union(
+            *(
+                g.explains
+                for g in self._contexts
+                if g.name in matches and not any(u in matches for u in g.unless)
+            )
+        )
         weakly = [
             c
             for index, c in enumerate(self.refinements.require)
@@ -115,7 +126,7 @@ class TopicScorer:
         ]
         # Weak evidence ("summit", "ties", "supplies") next to an off-topic context ("gas",
         # "election") is explained by that context: the clause counts as unmatched.
-        discounted = weakly if penalty_terms else []
+        discounted = weakly if penalty_terms or context_terms else []
         missing += discounted
         weakly = [c for c in weakly if c not in discounted]
         span = _clause_span(self.refinements.require, matches) if not missing else 0
@@ -147,7 +158,7 @@ class TopicScorer:
         if missing:
             z = min(z, MISSING_CLAUSE_CAP)
         value = 1.0 / (1.0 + math.exp(-z))
-        notes = _Notes(missing, discounted, weakly, penalty_terms, span)
+        notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span)
         explanation = self._explain(value, matches, notes, hit, components, z)
         return Score(self.topic.id, round(value, 4), explanation)
 
@@ -169,7 +180,10 @@ class TopicScorer:
         for clause in notes.missing:
             if clause in notes.discounted:
                 said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
-                penalties.append(f"'{said}' discounted: reads as another story, no stronger evidence")
+                story = ", ".join(dict.fromkeys(notes.penalty_terms))
+                penalties.append(
+                    f"'{said}' discounted: reads as another story ({story}), no stronger evidence"
+                )
             else:
                 penalties.append(f"no {self._clause_label(clause)} mentioned")
         for clause in notes.weakly:
@@ -222,6 +236,31 @@ class _Notes:
     weakly: list[tuple[str, ...]]
     penalty_terms: list[str]
     span: int
+
+
+def _resolve_aliases(
+    matches: dict[str, GroupMatch], conditional: Sequence[TermGroup]
+) -> dict[str, GroupMatch]:
+    """Drop conditional groups whose cue is absent; fold alias groups into their target.
+
+    "the North" means North Korea only beside Seoul, Pyongyang or "Korean": elsewhere it is
+    northern England or the North Atlantic, and the match is dropped.
+    """
+    for group in conditional:
+        match = matches.get(group.name)
+        if match is None:
+            continue
+        if group.only_with and not any(cue in matches for cue in group.only_with):
+            del matches[group.name]
+            continue
+        if group.counts_as:
+            del matches[group.name]
+            target = matches.setdefault(group.counts_as, GroupMatch(group.counts_as))
+            target.phrases |= match.phrases
+            target.surfaces += [s for s in match.surfaces if s not in target.surfaces]
+            target.positions = sorted(target.positions + match.positions)
+            target.in_title = target.in_title or match.in_title
+    return matches
 
 
 def _clause_span(require: Sequence[tuple[str, ...]], matches: dict[str, GroupMatch]) -> int:

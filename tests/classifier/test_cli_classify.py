@@ -51,7 +51,7 @@ def test_eval_errors_lists_each_fp_and_fn_before_the_metrics(tmp_path: Path) -> 
     body = "\n".join(lines[:-1])
     assert body.startswith("FP 0.") and "Shahed" in body
     assert "\nFN 0." in body and "Marathon" in body
-    assert "+ Iran: Iran, Shahed" in body  # the explanation, not just the score
+    assert "+ Iran: Iran" in body and "+ Iranian-designed drones: Shahed" in body  # the explanation
 
 
 def test_eval_with_config_and_topic(tmp_path: Path) -> None:
