@@ -54,6 +54,7 @@ DEFAULT_EVENT_THRESHOLD = 0.27  # TF-IDF cosine to the closest article of a stor
 MINHASH_PERMUTATIONS = 128
 SHINGLE_WORDS = 3
 MIN_SHINGLES = 8  # shorter texts are too small to call a copy
+MIN_SHARED_TITLE_TERMS = 1  # same-outlet same-event matches share a headline word
 HASH_FEATURES = 2**20
 SEAL_EVERY = 256  # rows kept in the fresh buffer before the matrix is rebuilt
 TITLE_WEIGHT = 2.0  # a headline term counts as much as two body mentions
@@ -159,6 +160,9 @@ class _Featurizer:
                 for term in self._stems(words):
                     counts[term] = counts.get(term, 0.0) + boost
         return {term: 1.0 + math.log(count) for term, count in counts.items()}
+
+    def title_terms(self, article: StoryArticle) -> frozenset[str]:
+        return frozenset(self._stems(article.title))
 
     def _stems(self, text: str) -> list[str]:
         stems: list[str] = self._stemmer.stemWords([w for w in _words(text) if w not in _STOP])
@@ -371,7 +375,9 @@ class StoryIndex:
         best: _Candidate | None = None
         for key in self._lsh.query(minhash):
             entry = self._by_key[key]
-            if abs(entry.article.seen_at.timestamp() - at) > span:
+            if abs(entry.article.seen_at.timestamp() - at) > span or self._boilerplate_only(
+                article, entry.article
+            ):
                 continue
             jaccard = float(minhash.jaccard(self._minhashes[key]))
             if jaccard >= self.params.syndicated_threshold and (
@@ -380,6 +386,17 @@ class StoryIndex:
                 best = _Candidate(entry.story_id, key, jaccard)
         return best
 
+    def _boilerplate_only(
+        self, article: StoryArticle, other: StoryArticle, title: frozenset[str] | None = None
+    ) -> bool:
+        """One feed's boilerplate ("Continue reading...", "Comments") makes its summaries
+        alike; its real follow-ups on one event also share a word in their headlines."""
+        if article.outlet != other.outlet:
+            return False
+        if title is None:
+            title = self._features.title_terms(article)
+        return len(title & self._features.title_terms(other)) < MIN_SHARED_TITLE_TERMS
+
     def _same_event(self, article: StoryArticle, at: float, span: float) -> _Candidate | None:
         vector = self._features.vector(article)
         hits = self._vectors.similar(
@@ -387,7 +404,10 @@ class StoryIndex:
             self.params.event_threshold,
         )
         best: _Candidate | None = None
+        title = self._features.title_terms(article)
         for entry, sim in hits:
+            if self._boilerplate_only(article, entry.article, title):
+                continue
             if best is None or sim > best.similarity:
                 best = _Candidate(entry.story_id, entry.article.key, sim)
         return best

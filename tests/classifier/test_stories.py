@@ -120,3 +120,19 @@ def test_score_grouping_counts_false_merges_as_missed_alerts() -> None:
     assert (merged.missed_events, merged.pair_precision, merged.pair_recall) == (1, 1 / 3, 1.0)
     split = score_grouping(gold, {"a": 1, "b": 2, "c": 3}, ["a", "b", "c"])
     assert (split.alerts_per_story, split.pair_recall, split.missed_events) == (1.5, 0.0, 0)
+
+
+def test_one_feeds_boilerplate_does_not_join_unrelated_items() -> None:
+    """A feed whose summaries are all boilerplate must not chain its items into one story."""
+    boilerplate = ("Continue reading this story on our website, where readers can comment and "
+                   "share it with friends. Comments")
+    index = StoryIndex()
+    first = _article("a", "https://board.example/1", "A framework for making 2D games in Lua",
+                     boilerplate)
+    second = _article("b", "https://board.example/2", "Why config file formats keep multiplying",
+                      boilerplate, hours=1)
+    index.add(first, 1)
+    assert index.assign(second).reason is Reason.NEW
+    follow_up = _article("c", "https://board.example/3", "Lua framework for 2D games reaches 12.0",
+                         boilerplate, hours=2)
+    assert index.assign(follow_up).story_id == 1
