@@ -99,7 +99,12 @@ class TopicScorer:
         summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
         tokens = tokenize(text)
-        matches = _resolve_aliases(self._lexicon.match(text, tokens, len(title_text)), self._conditional)
+        raw = self._lexicon.match(text, tokens, len(title_text))
+        uncued = [
+            (g.name, raw[g.name].surfaces) for g in self._conditional if g.name in raw and not g.counts_as
+        ]
+        matches = _resolve_aliases(raw, self._conditional)
+        uncued = [(name, said) for name, said in uncued if name not in matches]
         hit = self._index.best(text)
         similarity = hit.similarity if hit else 0.0
 
@@ -158,7 +163,7 @@ class TopicScorer:
         if missing:
             z = min(z, MISSING_CLAUSE_CAP)
         value = 1.0 / (1.0 + math.exp(-z))
-        notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span)
+        notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued)
         explanation = self._explain(value, matches, notes, hit, components, z)
         return Score(self.topic.id, round(value, 4), explanation)
 
@@ -186,6 +191,12 @@ class TopicScorer:
                 )
             else:
                 penalties.append(f"no {self._clause_label(clause)} mentioned")
+        for name, words in notes.uncued:
+            # A bare verb ("sends") with nothing it could be moving: say why it was not counted.
+            penalties.append(
+                f"'{', '.join(words)}' not counted: {self._labels[name]} needs "
+                f"{self._cue_label(name)}"
+            )
         for clause in notes.weakly:
             said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
             penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}")
@@ -220,6 +231,10 @@ class TopicScorer:
         return explanation
 
 
+    def _cue_label(self, name: str) -> str:
+        """The cues a conditional group waits for, named like a clause."""
+        return self._clause_label(self.refinements.group(name).only_with).replace(" / ", " or ")
+
     def _clause_label(self, clause: tuple[str, ...]) -> str:
         """A clause named by its first few strong groups: readable at a glance."""
         strong = [self._labels[g] for g in clause if g not in self.refinements.weak]
@@ -236,6 +251,7 @@ class _Notes:
     weakly: list[tuple[str, ...]]
     penalty_terms: list[str]
     span: int
+    uncued: list[tuple[str, list[str]]]
 
 
 def _resolve_aliases(

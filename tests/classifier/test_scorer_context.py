@@ -23,7 +23,8 @@ def test_commercial_or_unrelated_context_discounts_weak_evidence(
 ) -> None:
     result = axis_scorer.score(title, summary)
     assert result.score < 0.3
-    assert any("discounted" in p for p in result.explanation["penalties"])
+    # weak evidence is either discounted by the context or, a bare verb, not counted at all
+    assert any("discounted" in p or "not counted" in p for p in result.explanation["penalties"])
 
 
 def test_strong_evidence_survives_an_off_topic_word(axis_scorer: TopicScorer) -> None:
@@ -57,7 +58,7 @@ def test_calibre_is_shown_as_written(axis_scorer: TopicScorer) -> None:
 
 def test_clauses_far_apart_in_a_roundup_are_penalised(axis_scorer: TopicScorer) -> None:
     filler = "<p>Markets were mixed as investors awaited data and the central bank held rates.</p>" * 6
-    summary = f"<p>North Korea test-fires cruise missiles.</p>{filler}<p>Russia shells Kherson overnight.</p>"
+    summary = f"<p>North Korea shows new cruise missiles.</p>{filler}<p>Russia shells Kherson overnight.</p>"
     result = axis_scorer.score("World news briefing", summary)
     assert result.score < 0.5
     assert any("scattered" in p for p in result.explanation["penalties"])
