@@ -1,4 +1,4 @@
-"""Round-4 failure classes, each fixed as a class, with our own small fixtures.
+"""Transfers need a military object; Ukraine-side, exchanges, launches and tests are other stories.
 
 A transfer verb needs a military object, a deal, sanctions or an intelligence frame; Ukraine
 named as the buyer or builder is another story; money, trade and culture exchanges, space

@@ -1,4 +1,4 @@
-"""Round-2 behaviour: weak evidence explained away by context, proximity, paraphrases, actors."""
+"""Weak evidence explained away by context, proximity, paraphrases, actors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Round-5 failure classes, each fixed as a class, with our own small fixtures.
+"""The Russia clause needs Russia; relief, hacking, anniversaries and export curbs are other stories.
 
 The Russia clause needs Russia itself or a Russia-specific cue: "the war in Ukraine" counts
 only beside a weapon, strike, troops or the front, and a supplier curbing its own exports is

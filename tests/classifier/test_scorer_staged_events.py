@@ -1,4 +1,4 @@
-"""Round-3 failure classes: each fixed as a class, with our own small fixtures.
+"""Staged events, peace diplomacy, Shahed-without-Iran and "the North": fixed as classes.
 
 Staged events (drills, patrols, parades, space launches) and peace diplomacy explain away
 the hardware they mention; a Shahed alone is not Iran; "the North" in Korean reporting and
