@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from newswatch import cli_classify, cli_demo, cli_feeds, cli_notify, cli_stories
-from newswatch.options import config_option, load, open_context
+from newswatch.options import config_option, open_context
+from shared.config import load_config
 from shared.exceptions import ConfigError, NewswatchError
 from shared.logs import configure_logging
 from shared.settings import get_settings
@@ -112,7 +113,7 @@ def migrate(config_path: Path | None) -> None:
 @config_option
 def check_config(config_path: Path | None) -> None:
     """Validate the config file and say what it defines."""
-    config = load(config_path)
+    config = load_config(config_path)
     from shared.topics import resolve_topics
 
     topics = resolve_topics(config)

@@ -14,8 +14,9 @@ from typing import Any
 
 import click
 
-from newswatch.options import config_option, load, open_context
+from newswatch.options import config_option, open_context
 from shared import store
+from shared.config import load_config
 from shared.exceptions import NewswatchError
 from shared.settings import get_settings
 
@@ -72,7 +73,7 @@ def check_command(url: str, allow_private: bool, config_path: Path | None) -> No
     """Fetch URL once and show what would be stored and why, without storing anything."""
     from services.fetcher.check import check_feed, identity_reason
 
-    config = load(config_path)
+    config = load_config(config_path)
     env = get_settings().allow_private_networks
     allowed = allow_private or (config.fetcher.allow_private_networks if env is None else env)
     report = check_feed(url, config.fetcher, allow_private=allowed)
@@ -110,7 +111,7 @@ def import_command(opml_file: Path, write: bool, config_path: Path | None) -> No
     from services.fetcher.opml import append_to_config, new_feed_lines, read_opml
 
     try:
-        config = load(config_path)
+        config = load_config(config_path)
         found = read_opml(opml_file.read_bytes())
         known = [feed.url for feed in config.feeds]
         if not write:
@@ -131,7 +132,7 @@ def export_command(config_path: Path | None) -> None:
     """Write the configured feeds as OPML 2.0 to stdout."""
     from services.fetcher.opml import OpmlFeed, write_opml
 
-    config = load(config_path)
+    config = load_config(config_path)
     feeds = [OpmlFeed(url=f.url, title=f.name) for f in config.feeds]
     click.echo(write_opml(feeds).decode("utf-8"), nl=False)
 

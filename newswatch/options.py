@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from shared.config import AppConfig, load_config
+from shared.config import load_config
 from shared.context import AppContext, build_context, set_context
 from shared.db import migrate
 
@@ -18,10 +18,6 @@ config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
     help="Config file (default: $NEWSWATCH_CONFIG, else ./newswatch.yaml).",
 )
-
-
-def load(config_path: Path | None) -> AppConfig:
-    return load_config(config_path)
 
 
 def open_context(

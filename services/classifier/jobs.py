@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
+from services.classifier.dedup_assign import assigner
 from services.classifier.routing import create_deliveries
 from services.classifier.scorer import TopicScorer, build_scorers
 from shared import jobs, store
@@ -40,15 +42,13 @@ def classify_article(article_id: int) -> None:
                              article.content_hash, now)
             results[topic_id] = result.score
         thresholds = {tid: s.topic.threshold for tid, s in topic_scorers.items()}
-        story_id = _assign_story(ctx, conn, article)
+        story_id = _assign_story(ctx, conn, article, now)
         to_send = create_deliveries(conn, ctx.config, article, results, thresholds, now, story_id)
     log.debug("article %s scored %s", article_id, results)
     for delivery_id in to_send:
         ctx.queue.enqueue(jobs.DELIVER, delivery_id)
 
 
-def _assign_story(ctx: AppContext, conn: Any, article: Any) -> int | None:
+def _assign_story(ctx: AppContext, conn: Any, article: Any, now: datetime) -> int | None:
     """Put the article in its story (services.classifier.dedup_assign) before routing."""
-    from services.classifier.dedup_assign import assigner
-
-    return assigner(ctx.cache, ctx.config.stories).assign(conn, article, store.utcnow())
+    return assigner(ctx.cache, ctx.config.stories).assign(conn, article, now)
