@@ -46,14 +46,27 @@ def main_group(log_level: str | None, log_json: bool | None) -> None:
 @main_group.command()
 @config_option
 @click.option("--once", is_flag=True, help="Poll every feed once, process and deliver, then exit.")
-def run(config_path: Path | None, once: bool) -> None:
+@click.option("--drain-timeout", default="120s", show_default=True,
+              help="With --once: wait this long for retries that fall due; exit 1 if any "
+                   "delivery is still unsent then.")
+def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
     """All services in one process (SQLite + in-process queue unless DATABASE_URL/REDIS_URL)."""
     from newswatch.embedded import run_embedded
+    from shared.durations import parse_duration
 
+    try:
+        timeout = parse_duration(drain_timeout).total_seconds()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--drain-timeout") from None
     ctx = open_context(config_path, migrate_first=True)
-    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals())
+    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals(),
+                           drain_timeout=timeout)
     if once:
         click.echo(summary.render())
+        pending = summary.pending_line()
+        if pending:
+            click.echo(pending, err=True)
+            sys.exit(1)
 
 
 @main_group.command()

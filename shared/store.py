@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
+from sqlalchemy import Connection, Row, and_, func, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.config import FeedConfig
@@ -839,6 +839,23 @@ def subscription_stats(conn: Connection) -> dict[str, SubscriptionStats]:
             item["last"] = last
     return {sid: SubscriptionStats(v["last"], v["sent"], v["failed"], v["waiting"])
             for sid, v in acc.items()}
+
+
+UNFINISHED = ("pending", "retry", "sending")  # due work: not held, not waiting for a digest
+
+
+def unfinished(conn: Connection, limit: int = 1000) -> list[Row[Any]]:
+    """Deliveries and digests still to send, soonest first: (kind, id, subscription_id,
+    status, next_attempt_at, last_error)."""
+    parts = [
+        select(literal(kind).label("kind"), table.c.id, table.c.subscription_id, table.c.status,
+               table.c.next_attempt_at, table.c.last_error)
+        .where(table.c.status.in_(UNFINISHED))
+        for kind, table in (("delivery", deliveries), ("digest", digests))
+    ]
+    query = union_all(*parts).subquery()
+    return list(conn.execute(select(query).order_by(query.c.next_attempt_at, query.c.id)
+                             .limit(limit)))
 
 
 def count_deliveries(conn: Connection, status: str | None = None) -> int:
