@@ -858,6 +858,21 @@ def unfinished(conn: Connection, limit: int = 1000) -> list[Row[Any]]:
                              .limit(limit)))
 
 
+def outcome_unknown(conn: Connection, delivery_ids: Sequence[int] | None = None) -> set[int]:
+    """Deliveries with a 'lost' attempt: a worker stopped after sending began, so the
+    receiver may have that message (a resend can be a duplicate)."""
+    query = select(delivery_attempts.c.delivery_id).where(
+        delivery_attempts.c.outcome == "lost", delivery_attempts.c.delivery_id.is_not(None))
+    if delivery_ids is not None:
+        query = query.where(delivery_attempts.c.delivery_id.in_(list(delivery_ids)))
+    return {int(i) for i in conn.execute(query.distinct()).scalars()}
+
+
+def delivery_status_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
+    return {str(status): int(count) for status, count in rows}
+
+
 def count_deliveries(conn: Connection, status: str | None = None) -> int:
     query = select(func.count()).select_from(deliveries)
     if status is not None:
