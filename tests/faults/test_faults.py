@@ -102,8 +102,8 @@ def mid_burst(run: Run, queue: str, depth: int = 1, timeout: float = 8.0) -> Non
     """Wait until ``queue`` holds jobs (queued or running); note it when it never did."""
     seen = wait_for(lambda: run.queued(queue) + run.started(queue) >= depth, timeout, "burst",
                     step=0.002)
-    run.note = (f"{run.queued(queue)} {queue} jobs queued at the fault" if seen
-                else f"no {queue} backlog seen; faulted anyway")
+    run.note = (f"{run.queued(queue)} queued + {run.started(queue)} running {queue} jobs "
+                "at the fault" if seen else f"no {queue} backlog seen; faulted anyway")
 
 
 # --- the faults: each returns when it ended (time.monotonic()) ---------------------------------
