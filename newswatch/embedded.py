@@ -118,7 +118,7 @@ def run_embedded(
         while not stop.is_set():
             ran = queue.run_pending(limit=100)
             if time.monotonic() - last_tick >= TICK_EVERY:
-                notifier_service.tick(ctx)
+                notifier_service.safe_tick(ctx)  # a locked or lost database: next tick
                 last_tick = time.monotonic()
             if not ran:
                 stop.wait(IDLE_SLEEP)

@@ -21,7 +21,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 
-from shared.db import migrate, normalize_url
+from shared import store
+from shared.db import make_engine, migrate, normalize_url
 from tests.faults.conftest import RESULTS, FaultServers
 from tests.faults.harness import (
     ChannelCount,
@@ -290,7 +291,15 @@ def test_fault(scenario: Scenario, fault_servers: FaultServers, tmp_path: Path) 
     latency = max((c.latency for c in (slack_count, mail_count) if c.latency is not None),
                   default=None)
     slowest_stop = max(stop_seconds.values())
-    notes = "; ".join(n for n in (run.note.strip("; "), f"SIGTERM exit {slowest_stop:.1f} s") if n)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        unknown = len(store.outcome_unknown(conn))
+        unfinished = len(store.unfinished(conn))
+    engine.dispose()
+    ledger = (f"{unknown} row(s) 'outcome unknown'" if unknown else "",
+              f"{unfinished} unsent in the ledger" if unfinished else "")
+    notes = "; ".join(n for n in (run.note.strip("; "), *ledger,
+                                  f"SIGTERM exit {slowest_stop:.1f} s") if n)
     RESULTS.append(f"{scenario.name:46} | {_cell(slack_count):19} | {_cell(mail_count):19} | "
                    f"{'-' if latency is None else f'{latency:.1f}':>9} | {notes}")
 
