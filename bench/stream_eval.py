@@ -88,7 +88,8 @@ def tally(flags: list[bool], items: list[dict[str, str]], labels: dict[str, dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stream", type=Path, required=True)
     parser.add_argument("--labels", type=Path, required=True)
     parser.add_argument("--days", default=None, help="comma-separated days, or 'tune' / 'measure'")
@@ -120,7 +121,8 @@ def main() -> None:
         mine, keyword = tally(ours, items, labels), tally(theirs, items, labels)
         totals["newswatch"].add(mine)
         totals["keyword"].add(keyword)
-        print(json.dumps({"day": day, "items": len(items), "newswatch": mine.row(), "keyword": keyword.row()}))
+        print(json.dumps({"day": day, "items": len(items), "newswatch": mine.row(),
+                          "keyword": keyword.row()}))
         if args.show == "none":
             continue
         kinds: Counter[str] = Counter()
