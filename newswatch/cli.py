@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from newswatch import cli_classify, cli_demo, cli_feedback, cli_feeds, cli_notify, cli_stories
+from newswatch import cli_classify, cli_demo, cli_feedback, cli_feeds, cli_notify, cli_status, cli_stories
 from newswatch.options import config_option, open_context
 from shared.config import load_config
 from shared.exceptions import ConfigError, NewswatchError
@@ -46,14 +46,27 @@ def main_group(log_level: str | None, log_json: bool | None) -> None:
 @main_group.command()
 @config_option
 @click.option("--once", is_flag=True, help="Poll every feed once, process and deliver, then exit.")
-def run(config_path: Path | None, once: bool) -> None:
+@click.option("--drain-timeout", default="120s", show_default=True,
+              help="With --once: wait this long for retries that fall due; exit 1 if any "
+                   "delivery is still unsent then.")
+def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
     """All services in one process (SQLite + in-process queue unless DATABASE_URL/REDIS_URL)."""
     from newswatch.embedded import run_embedded
+    from shared.durations import parse_duration
 
+    try:
+        timeout = parse_duration(drain_timeout).total_seconds()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--drain-timeout") from None
     ctx = open_context(config_path, migrate_first=True)
-    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals())
+    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals(),
+                           drain_timeout=timeout)
     if once:
         click.echo(summary.render())
+        pending = summary.pending_line()
+        if pending:
+            click.echo(pending, err=True)
+            sys.exit(1)
 
 
 @main_group.command()
@@ -123,7 +136,7 @@ def check_config(config_path: Path | None) -> None:
                f"({', '.join(t.id for t in topics)}), {len(config.subscriptions)} subscriptions")
 
 
-for _module in (cli_feeds, cli_classify, cli_feedback, cli_notify, cli_stories, cli_demo):
+for _module in (cli_feeds, cli_classify, cli_feedback, cli_notify, cli_stories, cli_demo, cli_status):
     for _command in _module.COMMANDS:
         main_group.add_command(_command)
 

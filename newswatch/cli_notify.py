@@ -135,6 +135,7 @@ def deliveries_list(
     with ctx.engine.connect() as conn:
         rows = store.list_deliveries(conn, status="failed" if failed else None,
                                      subscription_id=subscription_id, limit=limit)
+        unknown = store.outcome_unknown(conn, [row.id for row in rows])
     if not rows:
         click.echo("no failed deliveries" if failed else "no deliveries yet")
         return
@@ -144,6 +145,9 @@ def deliveries_list(
         click.echo(f"{row.id:>6}  {_clip(row.subscription_id, 16):16}  {row.status:8}  "
                    f"{row.attempts:>5}  {_when(row.sent_at):16}  {row.last_status or '-':6}  "
                    f"{_clip(row.title, TITLE_WIDTH)}")
+        if row.id in unknown:
+            click.echo(f"{'':>6}  ↳ outcome unknown: a worker stopped mid-send; the receiver "
+                       f"may have this {'twice' if row.status == 'sent' else 'already'}")
         if row.last_error and row.status != "sent":
             click.echo(f"{'':>6}  ↳ {_clip(row.last_error, ERROR_WIDTH)}")
 

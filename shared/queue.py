@@ -55,7 +55,7 @@ class RedisQueue:
         try:
             self.connection.ping()
         except RedisError as exc:
-            raise QueueError(f"Redis unreachable at {_safe_url(self.redis_url)}: {exc}") from None
+            raise QueueError(f"Redis unreachable at {safe_url(self.redis_url)}: {exc}") from None
 
     def enqueue(self, job: str, *args: Any, job_id: str | None = None) -> None:
         """Raises ``QueueError`` when Redis is away, so callers handle one exception type."""
@@ -200,7 +200,7 @@ def _interruptible_sleep(seconds: float) -> bool:
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
