@@ -12,10 +12,8 @@ import click
 
 from newswatch import cli_classify, cli_demo, cli_feedback, cli_feeds, cli_notify, cli_status, cli_stories
 from newswatch.options import config_option, open_context
-from shared.config import load_config
 from shared.exceptions import ConfigError, NewswatchError
 from shared.logs import configure_logging
-from shared.settings import get_settings
 
 log = logging.getLogger("newswatch")
 
@@ -38,6 +36,8 @@ def stop_on_signals() -> threading.Event:
 @click.option("--log-json", is_flag=True, default=None, help="Log as JSON lines ($LOG_FORMAT=json).")
 def main_group(log_level: str | None, log_json: bool | None) -> None:
     """Watch news feeds, score articles against topics, alert subscribers once per story."""
+    from shared.settings import get_settings
+
     settings = get_settings()
     configure_logging(log_level or settings.log_level,
                       json_format=bool(log_json) or settings.log_format == "json")
@@ -117,6 +117,7 @@ def notifier(config_path: Path | None, burst: bool) -> None:
 def migrate(config_path: Path | None) -> None:
     """Create or upgrade the database schema (a one-shot step in compose)."""
     from shared.db import migrate as run_migrations
+    from shared.settings import get_settings
 
     url = get_settings().resolved_database_url()
     run_migrations(url)
@@ -127,8 +128,10 @@ def migrate(config_path: Path | None) -> None:
 @config_option
 def check_config(config_path: Path | None) -> None:
     """Validate the config file and say what it defines."""
-    config = load_config(config_path)
+    from shared.config import load_config
     from shared.topics import resolve_topics
+
+    config = load_config(config_path)
 
     topics = resolve_topics(config)
     source = config.source or "(no config file: built-in defaults)"
