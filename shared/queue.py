@@ -58,11 +58,17 @@ class RedisQueue:
         )
 
     def run_worker(self, queue_names: Sequence[str], *, burst: bool, name: str | None = None) -> None:
-        """An RQ worker that runs jobs in this process (no fork per job: scorers stay warm)."""
+        """An RQ worker that runs jobs in this process (no fork per job: scorers stay warm).
+
+        Named ``<queue>@<host>.<pid>.<random>`` so ``newswatch health`` finds its heartbeat.
+        """
         from rq import Queue, SimpleWorker
 
+        from shared.health import WORKER_TTL, worker_name
+
         queues = [Queue(q, connection=self.connection) for q in queue_names]
-        worker = SimpleWorker(queues, connection=self.connection, name=name)
+        worker = SimpleWorker(queues, connection=self.connection,
+                              name=name or worker_name(queue_names), worker_ttl=WORKER_TTL)
         worker.work(burst=burst, logging_level=logging.getLevelName(log.getEffectiveLevel()))
 
 

@@ -13,7 +13,7 @@ import threading
 from datetime import timedelta
 
 from shared import jobs, store
-from shared.context import AppContext, set_context
+from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError
 from shared.queue import RedisQueue
 from shared.topics import resolve_topics
@@ -57,6 +57,7 @@ def run(ctx: AppContext, *, burst: bool, recovery_age: timedelta = RECOVERY_AGE)
     sweeper = threading.Thread(target=_recover_periodically, args=(ctx, stop),
                                name="classifier-recovery", daemon=True)
     sweeper.start()
+    watch_config(ctx, stop)  # topics and thresholds follow the config file without a restart
     try:
         ctx.queue.run_worker([jobs.CLASSIFY_QUEUE], burst=False)
     finally:

@@ -38,6 +38,7 @@ from shared import jobs, store
 from shared.config import FetcherConfig
 from shared.context import AppContext
 from shared.exceptions import ConfigError, FetchError, HTTPStatusError, QueueError, StoreError
+from shared.health import FetcherBeat
 
 logger = logging.getLogger(__name__)
 
@@ -314,9 +315,11 @@ async def _forever(ctx: AppContext, stop: threading.Event) -> None:
     last_sync = -float("inf")
     loop = asyncio.get_running_loop()
     in_flight: dict[int, asyncio.Task[None]] = {}
+    beat = FetcherBeat(ctx.settings)  # `newswatch health --service fetcher` reads it
     async with Poller(ctx) as poller:
         logger.info("fetcher polling %d configured feeds", len(ctx.config.feeds))
         while not stop.is_set():
+            beat.beat()
             try:
                 if loop.time() - last_sync >= config.sync_every.total_seconds():
                     last_sync = loop.time()

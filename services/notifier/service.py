@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.notifier import policy
 from shared import jobs, store
-from shared.context import AppContext, set_context
+from shared.context import AppContext, set_context, watch_config
 from shared.queue import InlineQueue, RedisQueue
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,7 @@ def _run_rq(ctx: AppContext, queue: RedisQueue, burst: bool) -> None:
     ticker = threading.Thread(target=_tick_loop, args=(ctx, stop), name="notifier-tick",
                               daemon=True)
     ticker.start()
+    watch_config(ctx, stop)  # subscriptions and channels follow the config file
     try:
         queue.run_worker([jobs.NOTIFY_QUEUE], burst=False)
     finally:
