@@ -125,6 +125,10 @@ def import_command(opml_file: Path, write: bool, config_path: Path | None) -> No
         added = append_to_config(Path(target), found, known)
     except NewswatchError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # e.g. the read-only config mount of docker compose
+        raise click.ClickException(
+            f"cannot write {exc.filename or config_path}: {exc.strerror}; edit the config where "
+            "it is writable (in compose: on the host, the mounted config directory)") from None
     click.echo(f"{added} feeds added to {target} ({len(found) - added} already there); "
                "a running fetcher picks them up within a minute")  # fmt: skip
 
