@@ -872,3 +872,109 @@ def topic_scoreboard(conn: Connection, topic_id: str) -> list[Row[Any]]:
         .outerjoin(scores, and_(scores.c.article_id == articles.c.id, scores.c.topic_id == topic_id))
         .order_by(scores.c.score.desc().nulls_last(), articles.c.id)
     ))
+
+
+# --- web view (newswatch web) ------------------------------------------------------------------
+# Read-only listings for the desk's pages; every function takes explicit filters and a limit so
+# a page never scans more than it shows.
+
+
+def web_stories(
+    conn: Connection, *, since: datetime, topic_id: str, min_score: float = 0.0,
+    max_score: float = 1.0, alerted: bool | None = None, subscription_id: str | None = None,
+    limit: int = 100,
+) -> list[Row[Any]]:
+    """Stories with their best score on ``topic_id`` in a band, newest first.
+
+    Rows: story columns + best (score), best_article_id, alerted_to (count of story_alerts rows,
+    for ``subscription_id`` when given).
+    """
+    best = (
+        select(articles.c.story_id.label("story_id"), func.max(scores.c.score).label("best"))
+        .join(scores, scores.c.article_id == articles.c.id)
+        .where(scores.c.topic_id == topic_id, articles.c.story_id.is_not(None))
+        .group_by(articles.c.story_id)
+        .subquery()
+    )
+    alert_filter = [story_alerts.c.story_id == stories.c.id]
+    if subscription_id is not None:
+        alert_filter.append(story_alerts.c.subscription_id == subscription_id)
+    alerted_to = (select(func.count()).select_from(story_alerts).where(*alert_filter)
+                  .scalar_subquery())
+    query = (
+        select(stories, best.c.best, alerted_to.label("alerted_to"))
+        .join(best, best.c.story_id == stories.c.id)
+        .where(stories.c.last_seen_at >= since, best.c.best >= min_score, best.c.best <= max_score)
+    )
+    if alerted is True:
+        query = query.where(alerted_to > 0)
+    elif alerted is False:
+        query = query.where(alerted_to == 0)
+    return list(conn.execute(query.order_by(stories.c.last_seen_at.desc()).limit(limit)))
+
+
+def web_story_articles(conn: Connection, story_id: int, topic_id: str) -> list[Row[Any]]:
+    """A story's articles in arrival order, each with its outlet, score and explanation."""
+    return list(conn.execute(
+        select(articles.c.id, articles.c.title, articles.c.url, articles.c.first_seen_at,
+               articles.c.published_at, story_members.c.outlet, story_members.c.reason,
+               scores.c.score, scores.c.explanation)
+        .join(story_members, story_members.c.article_id == articles.c.id)
+        .outerjoin(scores, and_(scores.c.article_id == articles.c.id,
+                                scores.c.topic_id == topic_id))
+        .where(story_members.c.story_id == story_id)
+        .order_by(story_members.c.seen_at, story_members.c.seq)
+    ))
+
+
+def web_story_alerts(conn: Connection, story_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    """Who each story was alerted to, and when."""
+    result: dict[int, list[Row[Any]]] = {story_id: [] for story_id in story_ids}
+    for row in conn.execute(select(story_alerts).where(story_alerts.c.story_id.in_(list(story_ids)))
+                            .order_by(story_alerts.c.alerted_at)):
+        result[row.story_id].append(row)
+    return result
+
+
+def alerts_per_day(conn: Connection, topic_id: str, since: datetime) -> dict[str, int]:
+    """Sent alert deliveries per UTC day for a topic (the topics page's chart)."""
+    counts: dict[str, int] = {}
+    rows = conn.execute(select(deliveries.c.sent_at).where(
+        deliveries.c.topic_id == topic_id, deliveries.c.status == "sent",
+        deliveries.c.sent_at >= since))
+    for (sent_at,) in rows:
+        day = as_utc(sent_at).date().isoformat()  # type: ignore[union-attr]
+        counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+def delivery_latencies(conn: Connection, since: datetime | None = None) -> list[tuple[str, float]]:
+    """(channel, seconds from the article's first sight to the send) for every sent delivery."""
+    query = (select(deliveries.c.channel, deliveries.c.sent_at, articles.c.first_seen_at)
+             .join(articles, articles.c.id == deliveries.c.article_id)
+             .where(deliveries.c.status == "sent", deliveries.c.sent_at.is_not(None)))
+    if since is not None:
+        query = query.where(deliveries.c.sent_at >= since)
+    result = []
+    for channel, sent_at, first_seen in conn.execute(query):
+        delta = as_utc(sent_at) - as_utc(first_seen)  # type: ignore[operator]
+        result.append((str(channel), max(0.0, delta.total_seconds())))
+    return result
+
+
+def delivery_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(channel, status, count) over the whole ledger."""
+    return [(str(c), str(s), int(n)) for c, s, n in conn.execute(
+        select(deliveries.c.channel, deliveries.c.status, func.count())
+        .group_by(deliveries.c.channel, deliveries.c.status))]
+
+
+def feed_error_counts(conn: Connection) -> list[tuple[str, int]]:
+    """Feeds whose last poll failed, by error class."""
+    return [(str(k), int(n)) for k, n in conn.execute(
+        select(feeds.c.last_error_kind, func.count()).where(feeds.c.last_error_kind.is_not(None))
+        .group_by(feeds.c.last_error_kind))]
+
+
+def count_scored_articles(conn: Connection) -> int:
+    return int(conn.execute(select(func.count(func.distinct(scores.c.article_id)))).scalar_one())
