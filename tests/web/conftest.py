@@ -102,6 +102,21 @@ def web_factory(pg_clean: str, config_file: Path, tmp_path: Path
         stop_server(server)
 
 
+@pytest.fixture(scope="module")
+def module_server(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    """One server for a module's tests (starting one costs seconds); ``web`` empties the DB."""
+    folder = tmp_path_factory.mktemp("web")
+    server = start_server(pg_url, config_yaml(folder / "newswatch.yaml"), folder / "web.log")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def web(pg_clean: str, module_server: WebServer) -> WebServer:
+    """The module's server over a database emptied for this test."""
+    return module_server
+
+
 def csrf_of(html: str) -> str:
     found = CSRF_FIELD.search(html)
     assert found, "page has no CSRF field"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from tests.web.conftest import WebServer
@@ -14,8 +12,8 @@ PAGES = ["/stories", "/stories?band=near", "/stories?band=all&since=30d", "/topi
          "/deliveries?status=held"]
 
 
-def test_every_page_renders_on_an_empty_database(web_factory: Callable[..., WebServer]) -> None:
-    server = web_factory()
+def test_every_page_renders_on_an_empty_database(web: WebServer) -> None:
+    server = web
     with server.client() as client:
         for page in PAGES:
             response = client.get(page)
@@ -29,9 +27,9 @@ def test_every_page_renders_on_an_empty_database(web_factory: Callable[..., WebS
 
 
 def test_stories_show_score_outlets_alerts_and_the_explanation(
-    web_factory: Callable[..., WebServer],
+    web: WebServer,
 ) -> None:
-    server = web_factory()
+    server = web
     world = seed(server.db_url)
     with server.client() as client:
         html = client.get("/stories").text
@@ -63,8 +61,8 @@ def test_stories_show_score_outlets_alerts_and_the_explanation(
         assert client.get("/stories/999999").status_code == 404
 
 
-def test_bad_filters_are_a_clear_400(web_factory: Callable[..., WebServer]) -> None:
-    server = web_factory()
+def test_bad_filters_are_a_clear_400(web: WebServer) -> None:
+    server = web
     with server.client() as client:
         response = client.get("/stories?band=everything")
         assert response.status_code == 400
@@ -74,8 +72,8 @@ def test_bad_filters_are_a_clear_400(web_factory: Callable[..., WebServer]) -> N
         assert client.get("/deliveries?status=lost").status_code == 400
 
 
-def test_topics_feeds_and_deliveries_pages(web_factory: Callable[..., WebServer]) -> None:
-    server = web_factory()
+def test_topics_feeds_and_deliveries_pages(web: WebServer) -> None:
+    server = web
     world = seed(server.db_url)
     with server.client() as client:
         topics = client.get("/topics").text
@@ -93,9 +91,9 @@ def test_topics_feeds_and_deliveries_pages(web_factory: Callable[..., WebServer]
 
 @pytest.mark.parametrize("hostile", [False, True], ids=["plain", "hostile"])
 def test_no_secret_and_no_feed_markup_reaches_any_page(
-    web_factory: Callable[..., WebServer], hostile: bool,
+    web: WebServer, hostile: bool,
 ) -> None:
-    server = web_factory()
+    server = web
     world = seed(server.db_url, hostile=hostile)
     pages = [*PAGES, *(f"/stories/{s}" for s in world.stories.values())]
     with server.client() as client:
