@@ -8,6 +8,7 @@ from datetime import date, timedelta
 WIDTH = 560
 HEIGHT = 120
 AXIS = 18  # room under the bars for the date labels
+HEADROOM = 16  # room above the peak for its label
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,13 @@ def day_chart(counts: dict[str, int], today: date, days: int = 28) -> DayChart:
     values = [counts.get(d.isoformat(), 0) for d in dates]
     peak = max([1, *values])
     slot = WIDTH / days
-    usable = HEIGHT - AXIS
+    usable = HEIGHT - AXIS - HEADROOM
     bars = []
     for index, (moment, value) in enumerate(zip(dates, values, strict=True)):
         height = usable * value / peak
         bars.append(Bar(
             day=moment.isoformat(), count=value, x=round(index * slot + 1, 1),
-            y=round(usable - height, 1), width=round(slot - 2, 1), height=round(height, 1),
+            y=round(HEADROOM + usable - height, 1), width=round(slot - 2, 1), height=round(height, 1),
             label=moment.strftime("%d %b") if (days - 1 - index) % 7 == 0 else "",
         ))
     return DayChart(bars=bars, peak=max(values, default=0), total=sum(values))

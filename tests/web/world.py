@@ -127,7 +127,30 @@ def _delivery(conn: Connection, world: World, key: str, *, subscription: str, ar
     return delivery_id
 
 
-def seed(db_url: str, *, hostile: bool = False) -> World:
+HISTORY_TITLES = [
+    "North Korean artillery shells arrive at Russian depot near Tikhoretsk",
+    "Chinese machine tools routed to Russian drone plant via Kyrgyz intermediaries",
+    "Iran delivered Fath-360 missiles to Russia, Western officials say",
+    "Satellite images show ammunition trains from Rason to Russia",
+    "Alabuga plant expands Shahed output with Iranian engineers",
+    "Sanctioned Chinese firm shipped drone engines to Russia",
+    "Dozens of Iranian-designed drones launched at Kyiv overnight",
+]
+
+
+def _history(conn: Connection, world: World, now: datetime) -> None:
+    """Older alerted stories (8–27 days ago): the topics page's chart has a month to show."""
+    for index, title in enumerate(HISTORY_TITLES * 2):
+        seen = now - timedelta(days=8 + (index * 19) % 20, hours=index % 5)
+        key = f"old{index}"
+        _article(conn, world, key, FEEDS[index % 3].name or "", f"{title} ({index})", seen=seen,
+                 score=0.62 + (index % 4) * 0.07, explanation=EXPLANATION_HIT)
+        _story(conn, world, key, [(key, FEEDS[index % 3].name or "")])
+        _delivery(conn, world, key, subscription="desk-slack", article=key, channel="slack",
+                  status="sent", now=seen, sent_at=seen + timedelta(seconds=40 + 30 * index))
+
+
+def seed(db_url: str, *, hostile: bool = False, history: bool = False) -> World:
     """The realistic world (and, with ``hostile``, markup in every feed-supplied text)."""
     engine = make_engine(db_url)
     world = World()
@@ -149,6 +172,8 @@ def seed(db_url: str, *, hostile: bool = False) -> World:
                           last_polled_at=now - timedelta(minutes=2),
                           last_success_at=now - timedelta(hours=5),
                           next_poll_at=now + timedelta(minutes=20), items_per_day=12.0)
+        if history:
+            _history(conn, world, now)
         t0 = now - timedelta(hours=3)
         _article(conn, world, "hit1", "Kyiv Wire",
                  "Iranian Shahed drones shipped to Russia via Caspian port, officials say",
