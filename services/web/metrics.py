@@ -120,6 +120,16 @@ class LedgerCollector(Collector):
                                 value=1.0 if snap.db_up else 0.0)
         yield GaugeMetricFamily("newswatch_scrape_duration_seconds",
                                 "Time the last ledger read took", value=snap.seconds)
+        if snap.queues:
+            depth = GaugeMetricFamily("newswatch_queue_depth", "Jobs waiting in the RQ queue",
+                                      labels=["queue"])
+            for name, count in snap.queues.items():
+                depth.add_metric([name], count)
+            yield depth
+        if snap.db_up:  # no made-up zeros while the database is away
+            yield from self._ledger(snap)
+
+    def _ledger(self, snap: Snapshot) -> Iterator[Metric]:
         yield GaugeMetricFamily("newswatch_articles_stored", "Articles in the database",
                                 value=snap.articles)
         yield GaugeMetricFamily("newswatch_articles_scored",
@@ -142,12 +152,6 @@ class LedgerCollector(Collector):
         for channel, status, count in snap.deliveries:
             deliveries.add_metric([channel, status], count)
         yield deliveries
-        if snap.queues:
-            depth = GaugeMetricFamily("newswatch_queue_depth", "Jobs waiting in the RQ queue",
-                                      labels=["queue"])
-            for name, count in snap.queues.items():
-                depth.add_metric([name], count)
-            yield depth
         yield self._latency(snap)
 
     @staticmethod

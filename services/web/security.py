@@ -95,6 +95,11 @@ class AccessMiddleware(BaseHTTPMiddleware):
         self.token = token or None
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if not self.token and not is_loopback(_host_name(request)):
+            # Tokenless means loopback-only; a foreign Host is DNS rebinding or a proxy.
+            return _secured(HTMLResponse(
+                "<!doctype html><title>newswatch</title><p>Without NEWSWATCH_WEB_TOKEN this web "
+                "view answers only to localhost addresses.</p>", status_code=421))
         if self.token and not request.url.path.startswith(PUBLIC_PREFIXES):
             how = _credential(request, self.token)
             if how is None:
@@ -119,6 +124,14 @@ class AccessMiddleware(BaseHTTPMiddleware):
         response.set_cookie(SESSION_COOKIE, session_value(self.token), httponly=True,
                             samesite="strict", secure=request.url.scheme == "https", path="/")
         return response
+
+
+def _host_name(request: Request) -> str:
+    """The Host header without its port ('[::1]:8080' -> '::1')."""
+    host = request.headers.get("host", "")
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
 def _secured(response: Response) -> Response:

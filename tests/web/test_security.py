@@ -84,3 +84,10 @@ def test_pages_carry_protective_headers(web: WebServer) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     cookie = response.headers["set-cookie"]
     assert "nw_csrf=" in cookie and "HttpOnly" in cookie
+
+
+def test_without_a_token_only_localhost_names_are_answered(web: WebServer) -> None:
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 must not read the desk."""
+    with web.client() as client:
+        assert client.get("/stories", headers={"Host": "evil.example:8080"}).status_code == 421
+        assert client.get("/stories", headers={"Host": "localhost"}).status_code == 200
