@@ -82,8 +82,9 @@ def fetcher(config_path: Path | None, once: bool) -> None:
 @main_group.command()
 @config_option
 @click.option("--burst", is_flag=True, help="Drain the queue, then exit (RQ burst mode).")
-@click.option("--recover-after", default="10m", show_default=True,
-              help="Re-enqueue articles left unscored this long (a worker died mid-job).")
+@click.option("--recover-after", default="30s", show_default=True,
+              help="Re-enqueue articles left unscored this long (a worker died mid-job, "
+                   "Redis lost its jobs); swept every 10s while the queue is idle.")
 def classifier(config_path: Path | None, burst: bool, recover_after: str) -> None:
     """The classifier worker: score articles against every topic, route matches."""
     from services.classifier import service

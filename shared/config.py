@@ -234,7 +234,7 @@ class NotifierConfig(StrictModel):
     slack_min_interval: Duration = timedelta(seconds=1)
     timeout: Duration = timedelta(seconds=15)
     tick_every: Duration = timedelta(seconds=5)  # housekeeping cadence of `newswatch notifier`
-    requeue_after: Duration = timedelta(minutes=2)  # re-enqueue a job nobody picked up
+    requeue_after: Duration = timedelta(seconds=30)  # re-enqueue a job nobody picked up (lost)
     email_list_domain: str = "newswatch.local"  # Message-ID / List-Id domain
     email_unsubscribe: str | None = None  # mailto: or https: for List-Unsubscribe
 

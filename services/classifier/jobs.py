@@ -11,6 +11,8 @@ from services.classifier.routing import create_deliveries
 from services.classifier.scorer import TopicScorer, build_scorers
 from shared import jobs, store
 from shared.context import AppContext, get_context
+from shared.exceptions import QueueError
+from shared.retry import transient_retry
 from shared.topics import resolve_topics
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ def scorers(ctx: AppContext) -> dict[str, TopicScorer]:
     return cached
 
 
+@transient_retry
 def classify_article(article_id: int) -> None:
     """Idempotent: rescoring rewrites the scores; the delivery ledger refuses duplicates."""
     ctx = get_context()
@@ -46,7 +49,10 @@ def classify_article(article_id: int) -> None:
         to_send = create_deliveries(conn, ctx.config, article, results, thresholds, now, story_id)
     log.debug("article %s scored %s", article_id, results)
     for delivery_id in to_send:
-        ctx.queue.enqueue(jobs.DELIVER, delivery_id)
+        try:
+            ctx.queue.enqueue(jobs.DELIVER, delivery_id)
+        except QueueError as exc:  # the row is committed: the notifier's tick enqueues it
+            log.warning("delivery %d left for the notifier's tick: %s", delivery_id, exc)
 
 
 def _assign_story(ctx: AppContext, conn: Any, article: Any, now: datetime) -> int | None:

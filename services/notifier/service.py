@@ -20,7 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.notifier import policy
 from shared import jobs, store
 from shared.context import AppContext, set_context
+from shared.exceptions import NewswatchError, QueueError
 from shared.queue import InlineQueue, RedisQueue
+from shared.retry import describe
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ class TickReport:
     reclaimed: list[tuple[str, int]] = field(default_factory=list)
     deliveries: list[int] = field(default_factory=list)
     digests: list[int] = field(default_factory=list)
+    requeued_failed: int = 0  # jobs put back from RQ's failed registry
+    failed_jobs: int = 0  # jobs left there (failed too often to be an outage)
 
     @property
     def enqueued(self) -> int:
@@ -54,10 +58,16 @@ def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
         due_deliveries, due_digests = store.take_due(conn, now, ctx.config.notifier.requeue_after)
     report.deliveries += due_deliveries
     report.digests += due_digests
-    for delivery_id in report.deliveries:
-        ctx.queue.enqueue(jobs.DELIVER, delivery_id)
-    for digest_id in report.digests:
-        ctx.queue.enqueue(jobs.SEND_DIGEST, digest_id)
+    try:
+        for delivery_id in report.deliveries:
+            ctx.queue.enqueue(jobs.DELIVER, delivery_id)
+        for digest_id in report.digests:
+            ctx.queue.enqueue(jobs.SEND_DIGEST, digest_id)
+    except QueueError as exc:  # marked enqueued: the next ticks re-enqueue after requeue_after
+        log.error("notifier tick could not enqueue (retried in %s): %s",
+                  ctx.config.notifier.requeue_after, exc)
+    if isinstance(ctx.queue, RedisQueue):
+        report.requeued_failed, report.failed_jobs = ctx.queue.requeue_failed(jobs.NOTIFY_QUEUE)
     if report.enqueued or report.reclaimed:
         log.info("notifier tick enqueued %d deliveries, %d digests; reclaimed %d",
                  len(report.deliveries), len(report.digests), len(report.reclaimed))
@@ -158,6 +168,6 @@ def safe_tick(ctx: AppContext) -> TickReport | None:
     """A tick that survives a database or Redis outage: log one line, try again next time."""
     try:
         return tick(ctx)
-    except (SQLAlchemyError, RedisError) as exc:
-        log.error("notifier tick failed: %s: %s", type(exc).__name__, str(exc).splitlines()[0])
+    except (SQLAlchemyError, RedisError, NewswatchError, OSError) as exc:
+        log.error("notifier tick failed: %s", describe(exc))
         return None
