@@ -10,7 +10,17 @@ from pathlib import Path
 
 import click
 
-from newswatch import cli_classify, cli_demo, cli_feedback, cli_feeds, cli_health, cli_notify, cli_status, cli_stories
+from newswatch import (
+    cli_classify,
+    cli_demo,
+    cli_feedback,
+    cli_feeds,
+    cli_health,
+    cli_notify,
+    cli_status,
+    cli_stories,
+    cli_web,
+)
 from newswatch.options import config_option, open_context
 from shared.exceptions import ConfigError, NewswatchError
 from shared.logs import configure_logging
@@ -151,7 +161,8 @@ def check_config(config_path: Path | None) -> None:
                f"({', '.join(t.id for t in topics)}), {len(config.subscriptions)} subscriptions")
 
 
-for _module in (cli_feeds, cli_classify, cli_feedback, cli_notify, cli_stories, cli_demo, cli_status, cli_health):
+for _module in (cli_feeds, cli_classify, cli_feedback, cli_notify, cli_stories, cli_demo, cli_status,
+                cli_health, cli_web):
     for _command in _module.COMMANDS:
         main_group.add_command(_command)
 
