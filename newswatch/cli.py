@@ -128,8 +128,8 @@ def notifier(config_path: Path | None, burst: bool) -> None:
               help="How long to wait for the database to accept connections.")
 def migrate(config_path: Path | None, wait_for: str) -> None:
     """Validate the config, wait for the database, upgrade the schema (compose's first step)."""
-    from shared.db import migrate as run_migrations
     from shared.config import load_config
+    from shared.db import migrate as run_migrations
     from shared.db import wait_for_database
     from shared.durations import parse_duration
     from shared.settings import get_settings

@@ -14,7 +14,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
-    Connection, Row, and_, case, func, literal, or_, select, text, union_all, update,
+    Connection,
+    Row,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
