@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test check lint typecheck services bench eval clean fault-test
+.PHONY: install run demo test check lint typecheck services bench eval clean fault-test compose-test
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -27,6 +27,11 @@ services:
 
 test: install services
 	$(BIN)/pytest -q
+
+# Opt-in, not part of `make test`: the compose stack on a real Docker engine (DOCKER_HOST or the
+# local socket; Compose v2 >= 2.24). Skips with the reason when no engine is reachable.
+compose-test: install services
+	NEWSWATCH_COMPOSE_TEST=1 $(BIN)/pytest -v -s -rs --timeout 2400 tests/compose
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newswatch.options import config_option, open_context
-from services.notifier import senders
-from services.notifier.render import Alert
-from shared import jobs, store
-from shared.config import SubscriptionConfig
-from shared.context import AppContext
+from shared import jobs
 from shared.durations import format_duration
 from shared.exceptions import DeliveryError, NewswatchError
 from shared.queue import InlineQueue
+
+if TYPE_CHECKING:  # SQLAlchemy and the channels load with the commands that use them
+    from shared.config import SubscriptionConfig
+    from shared.context import AppContext
 
 LIST_LIMIT = 50
 TITLE_WIDTH = 50
@@ -40,6 +41,8 @@ def _context(config_path: Path | None) -> AppContext:
 
 
 def _when(moment: datetime | None) -> str:
+    from shared import store
+
     value = store.as_utc(moment)
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
@@ -58,6 +61,8 @@ def subscriptions_group() -> None:
 @config_option
 def subscriptions_list(config_path: Path | None) -> None:
     """Each subscription with channel, mode, topics, last delivery, sent/failed/waiting counts."""
+    from shared import store
+
     ctx = _context(config_path)
     with ctx.engine.connect() as conn:
         stats = store.subscription_stats(conn)
@@ -95,6 +100,10 @@ def notify_group() -> None:
 @config_option
 def notify_test(subscription_id: str, config_path: Path | None) -> None:
     """Send a clearly marked [TEST] alert through the subscription's real channel."""
+    from services.notifier import senders
+    from services.notifier.render import Alert
+    from shared import store
+
     ctx = _context(config_path)
     subscription = ctx.config.subscription(subscription_id)
     if subscription is None:
@@ -131,6 +140,8 @@ def deliveries_list(
     failed: bool, subscription_id: str | None, limit: int, config_path: Path | None
 ) -> None:
     """Deliveries newest first: status, attempts, last reply and error."""
+    from shared import store
+
     ctx = _context(config_path)
     with ctx.engine.connect() as conn:
         rows = store.list_deliveries(conn, status="failed" if failed else None,
@@ -158,6 +169,8 @@ def deliveries_list(
 @config_option
 def deliveries_retry(delivery_id: int | None, all_failed: bool, config_path: Path | None) -> None:
     """Send failed deliveries again (alone, with a fresh retry budget)."""
+    from shared import store
+
     if (delivery_id is None) == (not all_failed):
         raise click.UsageError("give a delivery ID or --all-failed (not both)")
     ctx = _context(config_path)

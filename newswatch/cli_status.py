@@ -8,17 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch.options import config_option
-from shared import jobs, store
-from shared.config import load_config
-from shared.db import make_engine
-from shared.queue import MAX_REQUEUES, RedisQueue, safe_url
-from shared.retry import describe
-from shared.settings import get_settings
-from shared.topics import resolve_topics
 
 STATUS_ORDER = ("pending", "sending", "retry", "held", "queued", "sent", "failed")
 
@@ -27,6 +18,10 @@ STATUS_ORDER = ("pending", "sending", "retry", "held", "queued", "sent", "failed
 @config_option
 def status(config_path: Path | None) -> None:
     """Database, Redis queues (queued / failed jobs), unscored articles, deliveries by status."""
+    from shared.config import load_config
+    from shared.settings import get_settings
+    from shared.topics import resolve_topics
+
     settings = get_settings()
     config = load_config(config_path)
     problems = _database(settings.resolved_database_url(), [t.id for t in resolve_topics(config)])
@@ -39,6 +34,12 @@ def status(config_path: Path | None) -> None:
 
 
 def _database(url: str, topic_ids: list[str]) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from shared import store
+    from shared.db import make_engine
+    from shared.retry import describe
+
     engine = make_engine(url)
     where = engine.url.render_as_string(hide_password=True)
     try:
@@ -68,6 +69,12 @@ def _database(url: str, topic_ids: list[str]) -> int:
 
 
 def _queues(redis_url: str) -> int:
+    from redis.exceptions import RedisError
+
+    from shared import jobs
+    from shared.queue import MAX_REQUEUES, RedisQueue, safe_url
+    from shared.retry import describe
+
     queue = RedisQueue(redis_url)
     try:
         queue.connection.ping()

@@ -74,14 +74,18 @@ class RedisQueue:
         """An RQ worker that runs jobs in this process (no fork per job: scorers stay warm).
 
         RQ's worker quits on a Redis error; this one comes back: a new worker after a bounded,
-        growing pause, until SIGTERM/SIGINT asks it to stop (RQ's warm shutdown)."""
+        growing pause, until SIGTERM/SIGINT asks it to stop (RQ's warm shutdown). Named
+        ``<queue>@<host>.<pid>.<random>`` so ``newswatch health`` finds its heartbeat."""
         from redis.exceptions import RedisError
         from rq import Queue, SimpleWorker
+
+        from shared.health import WORKER_TTL, worker_name
 
         pause = WORKER_RESTART_FIRST
         while True:
             queues = [Queue(q, connection=self.connection) for q in queue_names]
-            worker = SimpleWorker(queues, connection=self.connection, name=name)
+            worker = SimpleWorker(queues, connection=self.connection,
+                                  name=name or worker_name(queue_names), worker_ttl=WORKER_TTL)
             started = time.monotonic()
             try:
                 worker.work(burst=burst, logging_level=logging.getLevelName(log.getEffectiveLevel()))

@@ -35,7 +35,9 @@ from shared import store
 from shared.config import SubscriptionConfig
 from shared.context import AppContext, get_context
 from shared.exceptions import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from shared.feedback_tokens import feedback_url_from_settings
 from shared.retry import call_with_retry, transient_retry
+from shared.settings import Settings
 from shared.topics import resolve_topics
 
 log = logging.getLogger(__name__)
@@ -95,7 +97,7 @@ def deliver_with(ctx: AppContext, delivery_id: int) -> str | None:
         missing = "subscription is no longer configured" if subscription is None else (
             "article is gone")
         return _settle(ctx, "delivery", claim, PermanentDeliveryError(missing), 0)
-    alert = alert_from_row(alert_row, topic_names(ctx), blocks)
+    alert = alert_from_row(alert_row, topic_names(ctx), blocks, ctx.settings)
     return _send(ctx, "delivery", claim, subscription, alert, f"delivery-{delivery_id}")
 
 
@@ -121,7 +123,7 @@ def send_digest_with(ctx: AppContext, digest_id: int) -> str | None:
         return _settle(ctx, "digest", claim, error, 0)
     names = topic_names(ctx)
     kind: BatchKind = "summary" if row.kind == "summary" else "digest"
-    alerts = [alert_from_row(r, names, blocks) for r in rows]
+    alerts = [alert_from_row(r, names, blocks, ctx.settings) for r in rows]
     batch = Batch(subscription.id, kind, alerts, digest_id)
     return _send(ctx, "digest", claim, subscription, batch, f"digest-{digest_id}")
 
@@ -286,7 +288,7 @@ def story_view(block: Mapping[str, Any], article_id: int, outlet: str) -> Story 
 
 def alert_from_row(
     row: Row[Any], names: Mapping[str, str],
-    blocks: Mapping[int, Mapping[str, Any]] | None = None,
+    blocks: Mapping[int, Mapping[str, Any]] | None = None, settings: Settings | None = None,
 ) -> Alert:
     """An alert from a ``store.delivery_alert`` row; ``blocks`` from ``story_blocks``."""
     explanation = row.explanation if isinstance(row.explanation, Mapping) else {}
@@ -302,4 +304,6 @@ def alert_from_row(
         topic_id=row.topic_id, topic_name=names.get(row.topic_id, row.topic_id),
         score=float(row.score), explanation=explanation, delivery_id=int(row.delivery_id),
         update=row.kind == "update", story=story,
+        feedback_url=feedback_url_from_settings(
+            settings, int(row.article_id), row.topic_id, now=store.utcnow()) if settings else None,
     )

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.notifier import policy
 from services.notifier.liveness import OWNER_CACHE_KEY, Heartbeat, OrphanWatch, new_owner
 from shared import jobs, store
-from shared.context import AppContext, set_context
+from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError, QueueError
 from shared.queue import InlineQueue, RedisQueue
 from shared.retry import describe
@@ -148,6 +148,7 @@ def _run_rq(ctx: AppContext, queue: RedisQueue, burst: bool) -> None:
         ticker = threading.Thread(target=_tick_loop, args=(ctx, stop, orphans),
                                   name="notifier-tick", daemon=True)
         ticker.start()
+        watch_config(ctx, stop)  # subscriptions and channels follow the config file
         try:
             queue.run_worker([jobs.NOTIFY_QUEUE], burst=False)
         finally:

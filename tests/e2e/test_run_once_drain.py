@@ -77,4 +77,4 @@ def test_run_once_names_what_is_left_and_exits_non_zero(
     assert "delivery 1 retry" in lines[0] and "next retry 20" in lines[0]
     assert "503" in lines[0]
     assert receiver.ok() == []
-    assert 2 <= len(receiver.requests) <= 4  # retried within the 3 s bound, then stopped
+    assert 2 <= len(receiver.requests) <= 4, result.stderr  # retried within the 3 s bound, then stopped
