@@ -26,15 +26,26 @@ from shared import store
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "newswatch:notifier:alive:"
-OWNER_CACHE_KEY = "notifier.owner"
 BEAT_EVERY = 3.0  # seconds between refreshes
 KEY_TTL = 10  # seconds a key outlives its last refresh
 ORPHAN_GRACE = 12.0  # seconds an owner must stay missing before its rows are reclaimed
 
 
+_process = {"owner": ""}  # this process's tag; outlives config reloads (they clear ctx.cache)
+
+
 def new_owner() -> str:
     """A short tag (8 hex) unique per process start; prefixes claim tokens."""
     return secrets.token_hex(4)
+
+
+def set_owner(owner: str) -> None:
+    _process["owner"] = owner
+
+
+def current_owner() -> str:
+    """The tag claims made by this process carry; empty when no heartbeat runs (embedded)."""
+    return _process["owner"]
 
 
 class Heartbeat:

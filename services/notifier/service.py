@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.notifier import policy
-from services.notifier.liveness import OWNER_CACHE_KEY, Heartbeat, OrphanWatch, new_owner
+from services.notifier.liveness import Heartbeat, OrphanWatch, new_owner, set_owner
 from shared import jobs, store
 from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError, QueueError
@@ -134,8 +134,8 @@ def run(ctx: AppContext, burst: bool) -> None:
 
 def _run_rq(ctx: AppContext, queue: RedisQueue, burst: bool) -> None:
     owner = new_owner()
-    ctx.cache[OWNER_CACHE_KEY] = owner
     heartbeat = Heartbeat(queue.connection, owner).start()
+    set_owner(owner)  # claims from now on name this process (after its key exists)
     orphans = OrphanWatch(heartbeat)
     try:
         if burst:
@@ -155,6 +155,7 @@ def _run_rq(ctx: AppContext, queue: RedisQueue, burst: bool) -> None:
             stop.set()
             ticker.join(timeout=5)
     finally:
+        set_owner("")
         heartbeat.close()
 
 
