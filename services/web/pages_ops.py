@@ -76,6 +76,10 @@ class FeedView:
     next_poll_at: datetime | None
     warning: str
 
+    @property
+    def overdue(self) -> bool:
+        return self.enabled and self.next_poll_at is not None and self.next_poll_at <= store.utcnow()
+
 
 FEED_SORTS: dict[str, Any] = {
     "name": lambda f: f.name.lower(),
