@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from services.classifier import service as classifier_service
 from services.fetcher import poller
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 TICK_EVERY = 5.0  # seconds between notifier housekeeping ticks
 IDLE_SLEEP = 0.2  # seconds to wait when no job is queued
+DRAIN_TIMEOUT = 120.0  # `run --once` waits this long for retries that fall due
 
 
 @dataclass
@@ -37,6 +39,7 @@ class RunSummary:
     matches: int = 0
     delivered: int = 0
     failed_deliveries: int = 0
+    unfinished: list[Any] = field(default_factory=list)  # store.unfinished rows left at exit
 
     def render(self) -> str:
         return (
@@ -45,6 +48,19 @@ class RunSummary:
             f"scored: {self.articles_scored}; matches: {self.matches}; "
             f"alerts delivered: {self.delivered}; failed deliveries: {self.failed_deliveries}"
         )
+
+    def pending_line(self) -> str | None:
+        """One line naming what `run --once` leaves undelivered, and when it is retried."""
+        if not self.unfinished:
+            return None
+        first = self.unfinished[0]
+        when = store.as_utc(first.next_attempt_at)
+        error = (first.last_error or "").splitlines()[0][:120] if first.last_error else ""
+        return (f"not delivered yet: {len(self.unfinished)} "
+                f"({', '.join(f'{r.kind} {r.id} {r.status}' for r in self.unfinished[:5])}"
+                f"{', ...' if len(self.unfinished) > 5 else ''}); next retry "
+                f"{when.strftime('%Y-%m-%d %H:%M:%SZ') if when else 'now'}"
+                f"{f' ({error})' if error else ''}; run again or start `newswatch run`")
 
 
 def _queue(ctx: AppContext) -> InlineQueue:
@@ -64,12 +80,34 @@ def drain(ctx: AppContext) -> int:
         total += done
 
 
-def run_embedded(ctx: AppContext, *, once: bool, stop: threading.Event) -> RunSummary:
+def finish_due(ctx: AppContext, timeout: float) -> list[Any]:
+    """Drain, then wait for retries falling due before ``timeout``; returns what is left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        drain(ctx)
+        with ctx.engine.connect() as conn:
+            left = store.unfinished(conn)
+        if not left:
+            return []
+        now = store.utcnow()
+        due = min((store.as_utc(r.next_attempt_at) or now for r in left), default=now)
+        wait = max((due - now).total_seconds(), IDLE_SLEEP)
+        if time.monotonic() + wait > deadline:
+            return left
+        log.info("waiting %.1fs for %d deliveries to retry", wait, len(left))
+        time.sleep(min(wait, TICK_EVERY))
+
+
+def run_embedded(
+    ctx: AppContext, *, once: bool, stop: threading.Event, drain_timeout: float = DRAIN_TIMEOUT,
+) -> RunSummary:
     classifier_service.recover(ctx, older_than=timedelta(0))
     if once:
         stats = poller.run_once(ctx)
-        drain(ctx)
-        return _summary(ctx, stats)
+        left = finish_due(ctx, drain_timeout)
+        summary = _summary(ctx, stats)
+        summary.unfinished = left
+        return summary
     fetch_thread = threading.Thread(
         target=poller.run_forever, args=(ctx, stop), name="fetcher", daemon=True
     )

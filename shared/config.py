@@ -30,6 +30,9 @@ from pydantic import (
 from shared.durations import parse_duration, parse_size
 from shared.exceptions import ConfigError
 
+# libyaml's loader when PyYAML was built with it: the pure-Python one costs a CLI start-up.
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 BUILTIN_TOPIC_IDS = ("axis",)
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -330,8 +333,8 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Ap
 def parse_config(text: str, *, source: Path | None = None) -> AppConfig:
     name = str(source) if source else "<config>"
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=YAML_LOADER)
+        data = yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: invalid YAML: {exc}") from exc
     if data is None:

@@ -55,7 +55,7 @@ class RedisQueue:
         try:
             self.connection.ping()
         except RedisError as exc:
-            raise QueueError(f"Redis unreachable at {_safe_url(self.redis_url)}: {exc}") from None
+            raise QueueError(f"Redis unreachable at {safe_url(self.redis_url)}: {exc}") from None
 
     def enqueue(self, job: str, *args: Any, job_id: str | None = None) -> None:
         """Raises ``QueueError`` when Redis is away, so callers handle one exception type."""
@@ -74,14 +74,18 @@ class RedisQueue:
         """An RQ worker that runs jobs in this process (no fork per job: scorers stay warm).
 
         RQ's worker quits on a Redis error; this one comes back: a new worker after a bounded,
-        growing pause, until SIGTERM/SIGINT asks it to stop (RQ's warm shutdown)."""
+        growing pause, until SIGTERM/SIGINT asks it to stop (RQ's warm shutdown). Named
+        ``<queue>@<host>.<pid>.<random>`` so ``newswatch health`` finds its heartbeat."""
         from redis.exceptions import RedisError
         from rq import Queue, SimpleWorker
+
+        from shared.health import WORKER_TTL, worker_name
 
         pause = WORKER_RESTART_FIRST
         while True:
             queues = [Queue(q, connection=self.connection) for q in queue_names]
-            worker = SimpleWorker(queues, connection=self.connection, name=name)
+            worker = SimpleWorker(queues, connection=self.connection,
+                                  name=name or worker_name(queue_names), worker_ttl=WORKER_TTL)
             started = time.monotonic()
             try:
                 worker.work(burst=burst, logging_level=logging.getLevelName(log.getEffectiveLevel()))
@@ -200,7 +204,7 @@ def _interruptible_sleep(seconds: float) -> bool:
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)

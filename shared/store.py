@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, and_, case, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.config import FeedConfig
@@ -618,8 +630,13 @@ def get_digest(conn: Connection, digest_id: int) -> Row[Any] | None:
     return conn.execute(select(digests).where(digests.c.id == digest_id)).first()
 
 
-def _claim(conn: Connection, table: Any, row_id: int, now: datetime, lease: timedelta) -> str | None:
-    token = secrets.token_hex(8)
+TOKEN_RANDOM = 16  # hex characters of a claim token after its owner tag
+
+
+def _claim(
+    conn: Connection, table: Any, row_id: int, now: datetime, lease: timedelta, owner: str = "",
+) -> str | None:
+    token = owner + secrets.token_hex(TOKEN_RANDOM // 2)
     result = conn.execute(
         update(table)
         .where(
@@ -634,14 +651,23 @@ def _claim(conn: Connection, table: Any, row_id: int, now: datetime, lease: time
 
 
 def claim_delivery(
-    conn: Connection, delivery_id: int, now: datetime, lease: timedelta
+    conn: Connection, delivery_id: int, now: datetime, lease: timedelta, owner: str = "",
 ) -> str | None:
-    """Take a due delivery for sending; the one winner gets the claim token, others None."""
-    return _claim(conn, deliveries, delivery_id, now, lease)
+    """Take a due delivery for sending; the one winner gets the claim token, others None.
+
+    ``owner`` (a short process tag) starts the token, so a dead owner's rows can be
+    reclaimed before their lease runs out (``reclaim_orphans``)."""
+    return _claim(conn, deliveries, delivery_id, now, lease, owner)
 
 
-def claim_digest(conn: Connection, digest_id: int, now: datetime, lease: timedelta) -> str | None:
-    return _claim(conn, digests, digest_id, now, lease)
+def claim_digest(
+    conn: Connection, digest_id: int, now: datetime, lease: timedelta, owner: str = "",
+) -> str | None:
+    return _claim(conn, digests, digest_id, now, lease, owner)
+
+
+def token_owner(token: str | None) -> str:
+    return (token or "")[:-TOKEN_RANDOM]
 
 
 def _finish(conn: Connection, table: Any, row_id: int, token: str, values: dict[str, Any]) -> bool:
@@ -763,21 +789,43 @@ def reclaim_expired(conn: Connection, now: datetime) -> list[tuple[str, int]]:
         ids = [int(i) for i in conn.execute(select(table.c.id).where(
             table.c.status == "sending", table.c.lease_until < now)).scalars()]
         for row_id in ids:
-            done = conn.execute(
-                update(table).where(table.c.id == row_id, table.c.status == "sending",
-                                    table.c.lease_until < now)
-                .values(status="retry", next_attempt_at=now, lease_until=None, claim_token=None,
-                        enqueued_at=None, attempts=table.c.attempts + 1,
-                        last_error="lease expired: the worker stopped mid-send")
-            ).rowcount
-            if done:
-                record_attempt(
-                    conn, delivery_id=row_id if name == "delivery" else None,
-                    digest_id=row_id if name == "digest" else None, outcome="lost", now=now,
-                    detail="lease expired: the worker stopped mid-send; outcome unknown",
-                )
+            if _reclaim(conn, name, table, row_id, table.c.lease_until < now, now,
+                        "lease expired: the worker stopped mid-send"):
                 reclaimed.append((name, row_id))
     return reclaimed
+
+
+def sending_claims(conn: Connection) -> list[Row[Any]]:
+    """(kind, id, claim_token, lease_until) of every row being sent now."""
+    parts = [select(literal(kind).label("kind"), table.c.id, table.c.claim_token,
+                    table.c.lease_until).where(table.c.status == "sending")
+             for kind, table in (("delivery", deliveries), ("digest", digests))]
+    return list(conn.execute(union_all(*parts)))
+
+
+def reclaim_orphan(conn: Connection, kind: str, row_id: int, token: str, now: datetime) -> bool:
+    """A 'sending' row whose owner process is known dead: back to retry now ('lost')."""
+    table = deliveries if kind == "delivery" else digests
+    return _reclaim(conn, kind, table, row_id, table.c.claim_token == token, now,
+                    "its worker died mid-send")
+
+
+def _reclaim(
+    conn: Connection, name: str, table: Any, row_id: int, condition: Any, now: datetime,
+    reason: str,
+) -> bool:
+    done = conn.execute(
+        update(table).where(table.c.id == row_id, table.c.status == "sending", condition)
+        .values(status="retry", next_attempt_at=now, lease_until=None, claim_token=None,
+                enqueued_at=None, attempts=table.c.attempts + 1, last_error=reason)
+    ).rowcount
+    if done:
+        record_attempt(
+            conn, delivery_id=row_id if name == "delivery" else None,
+            digest_id=row_id if name == "digest" else None, outcome="lost", now=now,
+            detail=f"{reason}; outcome unknown",
+        )
+    return bool(done)
 
 
 def due_held(conn: Connection, now: datetime) -> dict[str, list[int]]:
@@ -893,6 +941,38 @@ def subscription_stats(conn: Connection) -> dict[str, SubscriptionStats]:
             item["last"] = last
     return {sid: SubscriptionStats(v["last"], v["sent"], v["failed"], v["waiting"])
             for sid, v in acc.items()}
+
+
+UNFINISHED = ("pending", "retry", "sending")  # due work: not held, not waiting for a digest
+
+
+def unfinished(conn: Connection, limit: int = 1000) -> list[Row[Any]]:
+    """Deliveries and digests still to send, soonest first: (kind, id, subscription_id,
+    status, next_attempt_at, last_error)."""
+    parts = [
+        select(literal(kind).label("kind"), table.c.id, table.c.subscription_id, table.c.status,
+               table.c.next_attempt_at, table.c.last_error)
+        .where(table.c.status.in_(UNFINISHED))
+        for kind, table in (("delivery", deliveries), ("digest", digests))
+    ]
+    query = union_all(*parts).subquery()
+    return list(conn.execute(select(query).order_by(query.c.next_attempt_at, query.c.id)
+                             .limit(limit)))
+
+
+def outcome_unknown(conn: Connection, delivery_ids: Sequence[int] | None = None) -> set[int]:
+    """Deliveries with a 'lost' attempt: a worker stopped after sending began, so the
+    receiver may have that message (a resend can be a duplicate)."""
+    query = select(delivery_attempts.c.delivery_id).where(
+        delivery_attempts.c.outcome == "lost", delivery_attempts.c.delivery_id.is_not(None))
+    if delivery_ids is not None:
+        query = query.where(delivery_attempts.c.delivery_id.in_(list(delivery_ids)))
+    return {int(i) for i in conn.execute(query.distinct()).scalars()}
+
+
+def delivery_status_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
+    return {str(status): int(count) for status, count in rows}
 
 
 def count_deliveries(conn: Connection, status: str | None = None) -> int:

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared import jobs, store
-from shared.context import AppContext, set_context
+from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError
 from shared.queue import RedisQueue
 from shared.retry import describe
@@ -105,6 +105,7 @@ def run(ctx: AppContext, *, burst: bool, recovery_age: timedelta = RECOVERY_AGE)
                                args=(ctx, ctx.queue, stop, recovery_age),
                                name="classifier-recovery", daemon=True)
     sweeper.start()
+    watch_config(ctx, stop)  # topics and thresholds follow the config file without a restart
     try:
         ctx.queue.run_worker([jobs.CLASSIFY_QUEUE], burst=False)
     finally:

@@ -38,6 +38,7 @@ from shared import jobs, store
 from shared.config import FetcherConfig
 from shared.context import AppContext
 from shared.exceptions import ConfigError, FetchError, HTTPStatusError, QueueError, StoreError
+from shared.health import FetcherBeat
 from shared.retry import call_with_retry
 
 logger = logging.getLogger(__name__)
@@ -355,9 +356,11 @@ async def _forever(ctx: AppContext, stop: threading.Event) -> None:
     last_sync = -float("inf")
     loop = asyncio.get_running_loop()
     in_flight: dict[int, asyncio.Task[None]] = {}
+    beat = FetcherBeat(ctx.settings)  # `newswatch health --service fetcher` reads it
     async with Poller(ctx, stop=stop) as poller:
         logger.info("fetcher polling %d configured feeds", len(ctx.config.feeds))
         while not stop.is_set():
+            beat.beat()
             try:
                 if poller.unqueued:
                     await loop.run_in_executor(poller.db, poller.flush_unqueued)

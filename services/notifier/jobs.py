@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row
 
 from services.notifier import policy, senders
 from services.notifier.channels import Receipt
+from services.notifier.liveness import OWNER_CACHE_KEY
 from services.notifier.render import (
     OTHERS_SHOWN,
     Alert,
@@ -73,7 +74,8 @@ def deliver_with(ctx: AppContext, delivery_id: int) -> str | None:
     """Claim, apply holds, send, settle. Returns the new status, None if not ours to send."""
     now = store.utcnow()
     with ctx.engine.begin() as conn:
-        token = store.claim_delivery(conn, delivery_id, now, ctx.config.notifier.lease)
+        token = store.claim_delivery(conn, delivery_id, now, ctx.config.notifier.lease,
+                                     owner=_owner(ctx))
         if token is None:
             log.debug("delivery %d not claimable (done, held or taken)", delivery_id)
             return None
@@ -102,7 +104,8 @@ def deliver_with(ctx: AppContext, delivery_id: int) -> str | None:
 def send_digest_with(ctx: AppContext, digest_id: int) -> str | None:
     now = store.utcnow()
     with ctx.engine.begin() as conn:
-        token = store.claim_digest(conn, digest_id, now, ctx.config.notifier.lease)
+        token = store.claim_digest(conn, digest_id, now, ctx.config.notifier.lease,
+                                   owner=_owner(ctx))
         if token is None:
             log.debug("digest %d not claimable (done or taken)", digest_id)
             return None
@@ -123,6 +126,11 @@ def send_digest_with(ctx: AppContext, digest_id: int) -> str | None:
     alerts = [alert_from_row(r, names, blocks, ctx.settings) for r in rows]
     batch = Batch(subscription.id, kind, alerts, digest_id)
     return _send(ctx, "digest", claim, subscription, batch, f"digest-{digest_id}")
+
+
+def _owner(ctx: AppContext) -> str:
+    """This process's liveness tag (services.notifier.liveness); empty when embedded."""
+    return str(ctx.cache.get(OWNER_CACHE_KEY, ""))
 
 
 def _claim(row: Row[Any], token: str, now: datetime) -> Claim:

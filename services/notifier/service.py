@@ -18,8 +18,9 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.notifier import policy
+from services.notifier.liveness import OWNER_CACHE_KEY, Heartbeat, OrphanWatch, new_owner
 from shared import jobs, store
-from shared.context import AppContext, set_context
+from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError, QueueError
 from shared.queue import InlineQueue, RedisQueue
 from shared.retry import describe
@@ -42,7 +43,9 @@ class TickReport:
         return len(self.deliveries) + len(self.digests)
 
 
-def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
+def tick(
+    ctx: AppContext, now: datetime | None = None, orphans: OrphanWatch | None = None,
+) -> TickReport:
     """One housekeeping pass; enqueues after each commit so a job never sees stale rows."""
     now = now or store.utcnow()
     report = TickReport()
@@ -50,6 +53,12 @@ def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
         report.reclaimed = store.reclaim_expired(conn, now)
     for kind, row_id in report.reclaimed:
         log.warning("%s %d reclaimed: its worker stopped mid-send (lease expired)", kind, row_id)
+    if orphans is not None:
+        dead = orphans.reclaim(ctx.engine, now)
+        for kind, row_id in dead:
+            log.warning("%s %d reclaimed: its worker died mid-send (no heartbeat); "
+                        "outcome unknown, sending again", kind, row_id)
+        report.reclaimed += dead
     report.digests += _schedule_digests(ctx, now)
     held_singles, held_batches = _release_held(ctx, now)
     report.deliveries += held_singles
@@ -124,21 +133,29 @@ def run(ctx: AppContext, burst: bool) -> None:
 
 
 def _run_rq(ctx: AppContext, queue: RedisQueue, burst: bool) -> None:
-    if burst:
-        while True:
-            report = safe_tick(ctx)
-            queue.run_worker([jobs.NOTIFY_QUEUE], burst=True)
-            if report is not None and report.enqueued == 0:
-                return
-    stop = threading.Event()
-    ticker = threading.Thread(target=_tick_loop, args=(ctx, stop), name="notifier-tick",
-                              daemon=True)
-    ticker.start()
+    owner = new_owner()
+    ctx.cache[OWNER_CACHE_KEY] = owner
+    heartbeat = Heartbeat(queue.connection, owner).start()
+    orphans = OrphanWatch(heartbeat)
     try:
-        queue.run_worker([jobs.NOTIFY_QUEUE], burst=False)
+        if burst:
+            while True:
+                report = safe_tick(ctx, orphans)
+                queue.run_worker([jobs.NOTIFY_QUEUE], burst=True)
+                if report is not None and report.enqueued == 0:
+                    return
+        stop = threading.Event()
+        ticker = threading.Thread(target=_tick_loop, args=(ctx, stop, orphans),
+                                  name="notifier-tick", daemon=True)
+        ticker.start()
+        watch_config(ctx, stop)  # subscriptions and channels follow the config file
+        try:
+            queue.run_worker([jobs.NOTIFY_QUEUE], burst=False)
+        finally:
+            stop.set()
+            ticker.join(timeout=5)
     finally:
-        stop.set()
-        ticker.join(timeout=5)
+        heartbeat.close()
 
 
 def _run_inline(ctx: AppContext, queue: InlineQueue, burst: bool) -> None:
@@ -157,17 +174,17 @@ def _run_inline(ctx: AppContext, queue: InlineQueue, burst: bool) -> None:
             idle.wait(IDLE_SLEEP)
 
 
-def _tick_loop(ctx: AppContext, stop: threading.Event) -> None:
+def _tick_loop(ctx: AppContext, stop: threading.Event, orphans: OrphanWatch | None) -> None:
     every = ctx.config.notifier.tick_every.total_seconds()
     while not stop.is_set():
-        safe_tick(ctx)
+        safe_tick(ctx, orphans)
         stop.wait(every)
 
 
-def safe_tick(ctx: AppContext) -> TickReport | None:
+def safe_tick(ctx: AppContext, orphans: OrphanWatch | None = None) -> TickReport | None:
     """A tick that survives a database or Redis outage: log one line, try again next time."""
     try:
-        return tick(ctx)
+        return tick(ctx, orphans=orphans)
     except (SQLAlchemyError, RedisError, NewswatchError, OSError) as exc:
         log.error("notifier tick failed: %s", describe(exc))
         return None

@@ -61,7 +61,7 @@ def test_clauses_far_apart_in_a_roundup_are_penalised(axis_scorer: TopicScorer) 
     summary = f"<p>North Korea shows new cruise missiles.</p>{filler}<p>Russia shells Kherson overnight.</p>"
     result = axis_scorer.score("World news briefing", summary)
     assert result.score < 0.5
-    assert any("scattered" in p for p in result.explanation["penalties"])
+    assert any("never meet" in p for p in result.explanation["penalties"])
 
 
 def test_non_ascii_words_do_not_leak_english_fragments(axis_scorer: TopicScorer) -> None:
