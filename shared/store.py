@@ -1023,10 +1023,11 @@ def web_stories(
     Rows: story columns + best (score), alerted_to (count of story_alerts rows, for
     ``subscription_id`` when given). ``below`` None means no upper bound.
     """
+    recent = select(stories.c.id).where(stories.c.last_seen_at >= since)  # not all history
     best = (
         select(articles.c.story_id.label("story_id"), func.max(scores.c.score).label("best"))
         .join(scores, scores.c.article_id == articles.c.id)
-        .where(scores.c.topic_id == topic_id, articles.c.story_id.is_not(None))
+        .where(scores.c.topic_id == topic_id, articles.c.story_id.in_(recent))
         .group_by(articles.c.story_id)
         .subquery()
     )

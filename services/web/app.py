@@ -6,6 +6,8 @@ the process context's engine; POSTs (feedback, retry) pass the CSRF check first.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -22,6 +24,8 @@ from services.web.rendering import STATIC_DIR, make_templates, render
 from services.web.security import AccessMiddleware
 from services.web.state import WebState, state_of
 from shared.context import AppContext
+
+log = logging.getLogger(__name__)
 
 
 def healthz(request: Request) -> Response:
@@ -47,6 +51,16 @@ async def http_error(request: Request, exc: Exception) -> Response:
                   status_code=exc.status_code)
 
 
+async def database_error(request: Request, exc: Exception) -> Response:
+    """A database outage mid-request: a 503 that says so, not a stack trace."""
+    log.warning("web: database error on %s: %s", request.url.path, exc)
+    detail = "the database is unreachable right now; try again in a moment"
+    if request.url.path.startswith(("/healthz", "/metrics")):
+        return PlainTextResponse(detail, status_code=503)
+    return render(request, "error.html", {"title": "Error 503", "status": 503, "detail": detail},
+                  status_code=503)
+
+
 ROUTES = [
     Route("/", home),
     Route("/healthz", healthz),
@@ -69,7 +83,8 @@ def create_app(ctx: AppContext) -> Starlette:
     """The app for this context; the access token comes from NEWSWATCH_WEB_TOKEN."""
     token = ctx.settings.web_token.get_secret_value() if ctx.settings.web_token else None
     app = Starlette(routes=ROUTES, middleware=[Middleware(AccessMiddleware, token=token)],
-                    exception_handlers={HTTPException: http_error})
+                    exception_handlers={HTTPException: http_error,
+                                        SQLAlchemyError: database_error})
     app.state.web = WebState.build(ctx)
     app.state.templates = make_templates()
     app.state.metrics = make_registry(ctx)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,8 +20,11 @@ from services.web.rendering import render
 from services.web.security import checked_form
 from services.web.state import state_of
 from shared import jobs, store
+from shared.exceptions import QueueError
 from shared.queue import InlineQueue
 from shared.topics import ResolvedTopic
+
+log = logging.getLogger(__name__)
 
 CHART_DAYS = 28
 DELIVERY_LIMIT = 200
@@ -76,6 +81,10 @@ class FeedView:
     next_poll_at: datetime | None
     warning: str
 
+    @property
+    def overdue(self) -> bool:
+        return self.enabled and self.next_poll_at is not None and self.next_poll_at <= store.utcnow()
+
 
 FEED_SORTS: dict[str, Any] = {
     "name": lambda f: f.name.lower(),
@@ -124,6 +133,8 @@ def feeds_page(request: Request) -> HTMLResponse:
 NOTICES = {
     "retried": "Delivery {id} is pending again: the notifier sends it next.",
     "not-failed": "Delivery {id} was not in the failed state: nothing changed.",
+    "queue-down": "Delivery {id} is pending again; Redis did not answer, so the notifier's "
+                  "next housekeeping tick enqueues it.",
 }
 
 
@@ -171,8 +182,12 @@ async def retry_delivery(request: Request) -> Response:
             return store.retry_delivery(conn, delivery_id, store.utcnow(), enqueued=not inline)
 
     done = await run_in_threadpool(retry)
-    if done and not inline:
-        await run_in_threadpool(queue.enqueue, jobs.DELIVER, delivery_id)
     code = "retried" if done else "not-failed"
+    if done and not inline:
+        try:
+            await run_in_threadpool(queue.enqueue, jobs.DELIVER, delivery_id)
+        except (QueueError, RedisError) as exc:  # pending in the DB: the tick re-enqueues it
+            log.warning("web: retry of delivery %d not enqueued: %s", delivery_id, exc)
+            code = "queue-down"
     return RedirectResponse(f"/deliveries?status=failed&notice={code}&id={delivery_id}",
                             status_code=303)

@@ -35,8 +35,7 @@ class WebState:
 def _known_secrets(ctx: AppContext) -> list[str]:
     found = []
     settings = ctx.settings
-    for value in (settings.smtp_password, settings.web_token,
-                  getattr(settings, "secret_key", None)):
+    for value in (settings.smtp_password, settings.web_token, settings.secret_key):
         if value is not None:
             found.append(value.get_secret_value())
     for sub in ctx.config.subscriptions:

@@ -7,9 +7,11 @@ README shows). Skips, saying why, where chromium or chromedriver is not installe
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,8 @@ import pytest
 
 from shared import store
 from shared.db import make_engine
-from tests.web.conftest import WebServer
+from shared.feedback_tokens import make_token
+from tests.web.conftest import SECRET_KEY, WebServer
 from tests.web.world import seed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,7 +59,7 @@ def _label(db_url: str, article_id: int) -> Any:
     return row
 
 
-def test_thumbs_down_in_the_browser_stores_the_label(browser: Any, web: WebServer) -> None:
+def test_thumbs_down_and_an_alert_link_in_the_browser_store_labels(browser: Any, web: WebServer) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -73,6 +76,17 @@ def test_thumbs_down_in_the_browser_stores_the_label(browser: Any, web: WebServe
     pressed = browser.find_element(By.CSS_SELECTOR, "ul.articles form.vote button.down")
     assert "on" in (pressed.get_attribute("class") or "").split()
 
+    # The link an alert carries: a confirmation page first, the label only after its button.
+    near = world.articles["near1"]
+    token = make_token(SECRET_KEY, near, "axis", now=store.utcnow(), ttl=timedelta(days=30))
+    browser.get(f"{web.url}/feedback/{token}?label=not-relevant")
+    assert "Tehran denies arms transfers" in browser.page_source
+    assert _label(web.db_url, near) is None
+    browser.find_element(By.CSS_SELECTOR, "form.confirm button.primary").click()
+    WebDriverWait(browser, 15).until(lambda b: "Thank you" in b.page_source)
+    row = _label(web.db_url, near)
+    assert row is not None and (row.label, row.source) == ("not-relevant", "link")
+
     folder = os.environ.get("NEWSWATCH_SCREENSHOTS")
     if folder:
         _screenshots(browser, web.url, Path(folder), world.stories["hit"])
@@ -84,11 +98,19 @@ def _screenshots(browser: Any, base: str, folder: Path, story_id: int) -> None:
              "feeds": "/feeds", "deliveries": "/deliveries",
              "near-misses": "/stories?band=near"}
     for name, path in pages.items():
-        browser.set_window_size(1280, 1000)
         browser.get(base + path)
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(1280, min(max(int(height), 600), 2200))
-        browser.save_screenshot(str(folder / f"{name}.png"))
-    browser.set_window_size(390, 844)  # a phone
+        _full_page(browser, folder / f"{name}.png", width=1280)
     browser.get(base + "/stories")
-    browser.save_screenshot(str(folder / "stories-phone.png"))
+    _full_page(browser, folder / "stories-phone.png", width=390, max_height=844)  # a phone
+
+
+def _full_page(browser: Any, target: Path, *, width: int, max_height: int = 2200) -> None:
+    """The page at this width, as tall as its content (capped), through the DevTools protocol."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600})
+    height = int(browser.execute_script("return document.documentElement.scrollHeight"))
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": min(max(height, 400), max_height), "deviceScaleFactor": 1,
+        "mobile": width < 600})
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    target.write_bytes(base64.b64decode(shot["data"]))

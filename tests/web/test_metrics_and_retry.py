@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 
 from shared import jobs, store
 from shared.db import make_engine
-from tests.web.conftest import WebServer, csrf_of
+from tests.web.conftest import WebServer, csrf_of, free_port
 from tests.web.world import seed
 
 
@@ -88,3 +92,44 @@ def test_retry_on_the_in_process_queue_leaves_the_row_for_the_notifier_tick(
         due, _ = store.take_due(conn, store.utcnow(), timedelta(minutes=5))  # seeded 3 h ago
     engine.dispose()
     assert failed in due
+
+
+def test_retry_while_redis_is_down_leaves_the_row_for_the_tick(
+    web_factory: Callable[..., WebServer], tmp_path: Path,
+) -> None:
+    """A private redis-server, stopped after the web view started: Retry still lands."""
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                             stdout=subprocess.DEVNULL)
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        _wait_for_redis(url)
+        server = web_factory(REDIS_URL=url)
+        world = seed(server.db_url)
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+    failed = world.deliveries["failed"]
+    with server.client() as client:
+        token = csrf_of(client.get("/deliveries").text)
+        response = client.post(f"/deliveries/{failed}/retry", data={"csrf": token})
+        assert response.status_code == 303
+        assert "Redis did not answer" in client.get(response.headers["location"]).text
+        assert "newswatch_queue_depth" not in client.get("/metrics").text
+    engine = make_engine(server.db_url)
+    with engine.connect() as conn:
+        row = store.get_delivery(conn, failed)
+    engine.dispose()
+    assert row is not None and row.status == "pending"
+
+
+def _wait_for_redis(url: str) -> None:
+    connection = Redis.from_url(url)
+    for _ in range(100):
+        try:
+            connection.ping()
+            return
+        except RedisError:
+            time.sleep(0.05)
+    raise AssertionError(f"redis-server at {url} did not start")

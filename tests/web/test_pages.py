@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from tests.web.conftest import WebServer
+from shared import store
+from shared.feedback_tokens import make_token
+from tests.web.conftest import SECRET_KEY, WebServer
 from tests.web.world import FEED_KEY, HOSTILE_MARKERS, SLACK_SECRET, SMTP_PASSWORD, seed
 
 PAGES = ["/stories", "/stories?band=near", "/stories?band=all&since=30d", "/topics", "/feeds",
@@ -96,9 +100,15 @@ def test_no_secret_and_no_feed_markup_reaches_any_page(
     server = web
     world = seed(server.db_url, hostile=hostile)
     pages = [*PAGES, *(f"/stories/{s}" for s in world.stories.values())]
+    if hostile:  # the page an alert's feedback link opens names the article too
+        token = make_token(SECRET_KEY, world.articles["evil"], "axis", now=store.utcnow(),
+                           ttl=timedelta(days=1))
+        pages.append(f"/feedback/{token}?label=relevant")
     with server.client() as client:
         for page in pages:
-            html = client.get(page).text
+            response = client.get(page)
+            assert response.status_code == 200, page
+            html = response.text
             for secret in (SLACK_SECRET, "s3cr3tWebhookToken", FEED_KEY, SMTP_PASSWORD):
                 assert secret not in html, f"{secret!r} rendered on {page}"
             for marker in HOSTILE_MARKERS:
