@@ -70,9 +70,10 @@ def wait_for_database(url: str, timeout: float, every: float = 1.0) -> None:
                 check_connection(engine)
                 return
             except StoreError as exc:
+                line = " ".join(str(exc).split())  # drivers add indented hint lines
                 if time.monotonic() + every > deadline:
-                    raise StoreError(f"{exc} (waited {timeout:.0f}s)") from None
-                log.info("waiting for the database: %s", exc)
+                    raise StoreError(f"{line} (waited {timeout:.0f}s)") from None
+                log.info("waiting for the database: %s", line)
                 time.sleep(every)
     finally:
         engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -73,7 +74,7 @@ class Stack:
         result = subprocess.run(["docker", "compose", "-p", PROJECT, *FILES, "logs", "--no-color",
                                  "--tail", "40", *services], cwd=REPO_ROOT, env=self.env,
                                 capture_output=True, text=True, timeout=60, check=False)
-        return result.stdout[-6000:]
+        return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", result.stdout)[-6000:]  # no ANSI codes
 
     def messages(self, path: str | None = None) -> list[dict[str, Any]]:
         out = self.out_dir / "slack.jsonl"
@@ -189,6 +190,22 @@ def test_a_subscription_added_by_replacing_the_config_gets_the_next_article(stac
     assert stack.started_at() == before, "a container restarted"
     print(f"subscription added by `mv` of the config: its first alert {took:.0f}s after the "
           "article was published, no restart")
+
+
+def test_cli_in_the_stack_and_a_read_only_config_write_in_one_line(stack: Stack) -> None:
+    listed = stack.compose("exec", "-T", "fetcher", "newswatch", "feeds", "list")
+    assert "Example World" in listed.stdout
+    (stack.config_dir / "reader.opml").write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>Reader</title></head><body>'
+        '<outline type="rss" text="Harbour Ledger" xmlUrl="https://harbour-ledger.example/rss.xml"/>'
+        "</body></opml>", encoding="utf-8")
+    result = stack.compose("exec", "-T", "fetcher", "newswatch", "feeds", "import",
+                           "/app/config/reader.opml", "--write", check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Read-only file system" in lines[0], result.stderr
+    print(f"exec fetcher newswatch feeds import --write: {lines[0]}")
 
 
 def _all_health(stack: Stack) -> dict[str, list[str]]:

@@ -92,3 +92,22 @@ def test_healthy_prints_one_line_and_exits_zero(tmp_path: Path, pg_url: str, red
     result = CliRunner().invoke(main_group, ["health", "--service", "fetcher"], env=env)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("fetcher healthy: database ok; redis ok; fetcher loop alive")
+
+
+def test_the_console_script_runs_health_without_loading_the_other_commands(
+        tmp_path: Path, pg_url: str, redis_clean: str) -> None:
+    """Healthchecks run every few seconds: `newswatch health` must not import the classifier."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom newswatch.entry import main\n"
+             "sys.argv = ['newswatch', 'health', '--service', 'notifier']\n"
+             "try:\n    main()\nfinally:\n"
+             "    print('loaded:', sorted(m for m in ('sklearn', 'newswatch.cli') if m in sys.modules))")
+    env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": redis_clean,
+           "NEWSWATCH_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == [
+        "notifier unhealthy: no notify worker of this host is registered in Redis", "loaded: []"]
