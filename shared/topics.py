@@ -110,6 +110,8 @@ class ResolvedTopic:
     # The user's statement of what they want: read as one more reference passage, and for
     # derived topics a source of required subject terms.
     description: str | None = None
+    # Factors learned from feedback labels (services.classifier.learning), per group name.
+    learned_weights: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_topics(config: AppConfig) -> list[ResolvedTopic]:

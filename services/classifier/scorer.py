@@ -96,7 +96,10 @@ class TopicScorer:
         groups = self.refinements.groups
         self._lexicon = Lexicon((g.name, g.terms) for g in groups)
         self._labels = {g.name: g.label for g in groups}
-        self._weights = {g.name: g.weight for g in groups}
+        self._weights = {
+            g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
+            for g in groups
+        }
         self._evidence_groups = [n for clause in self.refinements.require for n in clause]
         self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
         self._conditional = [g for g in groups if g.counts_as or g.only_with]
@@ -108,6 +111,15 @@ class TopicScorer:
             len(groups),
             "derived from references" if self.derived else "refined",
         )
+
+    def evidence_groups(self, title: str, summary: str) -> list[str]:
+        """The evidence groups a text matches (what feedback learning weighs)."""
+        title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
+        summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
+        text = f"{title_text} \n {summary_text}" if summary_text else title_text
+        raw = self._lexicon.match(text, tokenize(text), len(title_text))
+        matches = _resolve_aliases(raw, self._conditional)
+        return [g for g in self._evidence_groups if g in matches]
 
     def score(self, title: str, summary: str) -> Score:
         title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
