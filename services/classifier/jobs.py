@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.classifier.dedup_assign import assigner
+from services.classifier.learning import learned_topics
 from services.classifier.routing import create_deliveries
 from services.classifier.scorer import TopicScorer, build_scorers
 from shared import jobs, store
@@ -19,10 +20,13 @@ log = logging.getLogger(__name__)
 
 
 def scorers(ctx: AppContext) -> dict[str, TopicScorer]:
-    """Scorers are built once per process (and again after a config change)."""
+    """Scorers are built once per process (and again after a config change), with what the
+    topics learned from feedback labels so far."""
     cached: dict[str, TopicScorer] | None = ctx.cache.get("scorers")
     if cached is None:
-        cached = build_scorers(resolve_topics(ctx.config))
+        with ctx.engine.connect() as conn:
+            feedback = store.list_feedback(conn)
+        cached = build_scorers(learned_topics(resolve_topics(ctx.config), feedback))
         ctx.cache["scorers"] = cached
     return cached
 

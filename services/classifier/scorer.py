@@ -85,14 +85,21 @@ class TopicScorer:
             for ref in topic.references
             for passage in passages(ref.text)
         ]
+        if topic.description:
+            self._passages.append(_Passage("description", topic.description))
         self._index = PassageIndex([p.text for p in self._passages])
         self.derived = topic.refinements.empty
         self.refinements: Refinements = (
-            derive_refinements(topic.references) if self.derived else topic.refinements
+            derive_refinements(topic.references, topic.description) if self.derived
+            else topic.refinements
         )
         groups = self.refinements.groups
         self._lexicon = Lexicon((g.name, g.terms) for g in groups)
         self._labels = {g.name: g.label for g in groups}
+        self._weights = {
+            g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
+            for g in groups
+        }
         self._evidence_groups = [n for clause in self.refinements.require for n in clause]
         self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
         self._conditional = [g for g in groups if g.counts_as or g.only_with]
@@ -104,6 +111,15 @@ class TopicScorer:
             len(groups),
             "derived from references" if self.derived else "refined",
         )
+
+    def evidence_groups(self, title: str, summary: str) -> list[str]:
+        """The evidence groups a text matches (what feedback learning weighs)."""
+        title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
+        summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
+        text = f"{title_text} \n {summary_text}" if summary_text else title_text
+        raw = self._lexicon.match(text, tokenize(text), len(title_text))
+        matches = _resolve_aliases(raw, self._conditional)
+        return [g for g in self._evidence_groups if g in matches]
 
     def score(self, title: str, summary: str) -> Score:
         title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
@@ -122,6 +138,10 @@ class TopicScorer:
         penalty_terms = [s for g in self.refinements.penalize if g in matches for s in matches[g].surfaces]
         context_terms = [s for g in self.refinements.contexts if g in matches for s in matches[g].surfaces]
         missing = [c for c in self.refinements.require if not any(g in matches for g in c)]
+        # A name rare enough in ordinary news to be the subject itself ("Tyre Nichols").
+        named = [g for g in self.refinements.subject_names if g in matches]
+        if named and self.refinements.require[-1] in missing:
+            missing.remove(self.refinements.require[-1])
         # Hardware named beside a drill or a parade is the event's own, not hardware changing
         # hands: a context that "explains" a group makes its evidence weak for this text.
         weak = set(self.refinements.weak).union(
@@ -134,10 +154,10 @@ class TopicScorer:
         weakly = [
             c
             for index, c in enumerate(self.refinements.require)
-            if c not in missing
+            if c not in missing and not (named and index == len(self.refinements.require) - 1)
             and (
                 all(g in weak for g in c if g in matches)
-                or sum(g in matches for g in c) < self.refinements.clause_minimum(index)
+                or self._clause_weight(c, matches) < self.refinements.clause_minimum(index) - 1e-9
             )
         ]
         # Weak evidence ("summit", "ties", "supplies") next to an off-topic context ("gas",
@@ -262,12 +282,17 @@ class TopicScorer:
         return explanation
 
 
+    def _clause_weight(self, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> float:
+        return sum(self._weights.get(g, 1.0) for g in clause if g in matches)
+
     def _located_clauses(
         self, matches: dict[str, GroupMatch], weak: set[str]
     ) -> list[tuple[str, ...]]:
         """The clauses the lead must show together: for the subject, its strong groups when
         it has any (a live blog's "talks" headline must not borrow another story's missiles)."""
-        clauses = list(self.refinements.require)
+        clauses = [c for c in self.refinements.require if any(g in matches for g in c)]
+        if not clauses:
+            return clauses
         strong = tuple(g for g in clauses[-1] if g in matches and g not in weak)
         if strong:
             clauses[-1] = strong

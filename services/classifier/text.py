@@ -20,7 +20,9 @@ STEM_CACHE_SIZE = 200_000
 PASSAGE_MAX_WORDS = 90
 PASSAGE_MIN_WORDS = 12
 
-_TOKEN = re.compile(r"[^\W_]+")  # Unicode words: "ciężkim" must not yield "kim"
+# Unicode words ("ciężkim" must not yield "kim"); a dotted acronym ("A.I.", "U.N.") is one
+# word, read without its dots, so it matches "AI" and "UN".
+_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+")
 _CALIBRE = re.compile(r"\d{2,3}mm")
 CALIBRE_STEM = "mm"  # "152mm", "122mm": one term for every calibre
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -102,13 +104,13 @@ def segment_starts(text: str, title_end: int, *, digest: bool = False) -> list[i
 def tokenize(text: str) -> list[Token]:
     """Lowercase word tokens with offsets; possessive 's is dropped, hyphens split words."""
     lowered = _POSSESSIVE.sub("  ", text.lower())
-    return [Token(stem(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+    return [Token(stem(m.group().replace(".", "")), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
 
 
 def stems(text: str) -> list[str]:
     """Stems only, for vocabulary building where offsets do not matter."""
     lowered = _POSSESSIVE.sub("  ", text.lower())
-    return [stem(word) for word in _TOKEN.findall(lowered)]
+    return [stem(word.replace(".", "")) for word in _TOKEN.findall(lowered)]
 
 
 def content_stems(text: str) -> list[str]:
