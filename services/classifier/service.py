@@ -30,8 +30,8 @@ def recover(ctx: AppContext, older_than: timedelta = RECOVERY_AGE) -> int:
     cutoff = store.utcnow() - older_than
     with ctx.engine.connect() as conn:
         ids = store.unscored_article_ids(conn, topic_ids, seen_before=cutoff)
-    for article_id in ids:
-        ctx.queue.enqueue(jobs.CLASSIFY, article_id)
+    for batch in jobs.batches(ids):
+        ctx.queue.enqueue(jobs.CLASSIFY, batch)
     if ids:
         log.info("recovery re-enqueued %d unscored articles", len(ids))
     return len(ids)

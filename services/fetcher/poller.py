@@ -194,12 +194,12 @@ class Poller:
         with self.ctx.engine.begin() as conn:
             for outcome in outcomes:
                 stats.add(self._record(conn, outcome, now))
-        for outcome in outcomes:
-            for article_id in outcome.article_ids:
-                try:
-                    self.ctx.queue.enqueue(jobs.CLASSIFY, article_id)
-                except QueueError as exc:  # the classifier's recovery rescans unscored rows
-                    logger.error("classify enqueue failed for article %d: %s", article_id, exc)
+        stored = [i for outcome in outcomes for i in outcome.article_ids]
+        for batch in jobs.batches(stored):  # one classify job per batch of ids
+            try:
+                self.ctx.queue.enqueue(jobs.CLASSIFY, batch)
+            except QueueError as exc:  # the classifier's recovery rescans unscored rows
+                logger.error("classify enqueue failed for %d articles: %s", len(batch), exc)
         return stats
 
     def _record(self, conn: Connection, outcome: Outcome, now: datetime) -> PollStats:
