@@ -2,7 +2,8 @@
 
 The fetcher polls in a background thread; this thread runs the queued classify and deliver
 jobs (the same functions RQ runs) and the notifier's housekeeping tick. With ``--once`` every
-feed is polled once and everything that results is processed and delivered before exit.
+feed is polled once (in a thread, while this one already classifies what arrived) and
+everything that results is processed and delivered before exit.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 TICK_EVERY = 5.0  # seconds between notifier housekeeping ticks
 IDLE_SLEEP = 0.2  # seconds to wait when no job is queued
+OVERLAP_WAIT = 0.02  # `run --once`: seconds between looks at the queue while feeds download
 
 
 @dataclass
@@ -67,7 +70,7 @@ def drain(ctx: AppContext) -> int:
 def run_embedded(ctx: AppContext, *, once: bool, stop: threading.Event) -> RunSummary:
     classifier_service.recover(ctx, older_than=timedelta(0))
     if once:
-        stats = poller.run_once(ctx)
+        stats = _poll_while_processing(ctx)
         drain(ctx)
         return _summary(ctx, stats)
     fetch_thread = threading.Thread(
@@ -88,6 +91,18 @@ def run_embedded(ctx: AppContext, *, once: bool, stop: threading.Event) -> RunSu
         stop.set()
         fetch_thread.join(timeout=10)
     return RunSummary()
+
+
+def _poll_while_processing(ctx: AppContext) -> poller.PollStats:
+    """One poll of every feed in a thread while this one runs the jobs it enqueues:
+    articles are scored while other feeds are still downloading."""
+    queue = _queue(ctx)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetcher") as pool:
+        polling = pool.submit(poller.run_once, ctx)
+        while not polling.done():
+            if not queue.run_pending(limit=1):
+                wait([polling], timeout=OVERLAP_WAIT)
+        return polling.result()  # the poll's own error, if it failed
 
 
 def _summary(ctx: AppContext, stats: poller.PollStats) -> RunSummary:
