@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 
+from services.classifier import jobs as classifier_jobs
 from services.classifier import service as classifier_service
 from services.fetcher import poller
 from services.notifier import service as notifier_service
@@ -99,6 +100,7 @@ def _poll_while_processing(ctx: AppContext) -> poller.PollStats:
     queue = _queue(ctx)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetcher") as pool:
         polling = pool.submit(poller.run_once, ctx)
+        classifier_jobs.scorers(ctx)  # load and fit the scorers while the first feeds download
         while not polling.done():
             if not queue.run_pending(limit=1):
                 wait([polling], timeout=OVERLAP_WAIT)

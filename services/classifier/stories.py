@@ -28,6 +28,7 @@ import logging
 import math
 import re
 import unicodedata
+import zlib
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -53,9 +54,10 @@ DEFAULT_EVENT_THRESHOLD = 0.27  # TF-IDF cosine to the closest article of a stor
 MINHASH_PERMUTATIONS = 128
 SHINGLE_WORDS = 3
 MIN_SHINGLES = 8  # shorter texts are too small to call a copy
+STEM_CACHE_SIZE = 200_000
 MIN_SHARED_TITLE_TERMS = 1  # same-outlet same-event matches share a headline word
-FREQUENT_SHARE = 0.05  # terms in more of the window than this are not walked (see _TermIndex)
-FREQUENT_MIN = 200
+FREQUENT_SHARE = 0.02  # terms in more of the window than this are not walked (see _TermIndex)
+FREQUENT_MIN = 50
 COMPACT_MIN = 1024  # evicted rows tolerated in the postings before a sweep
 EXACT_NORM_BELOW = 64  # window size under which row norms follow the IDF exactly
 NORM_DRIFT = 0.3
@@ -143,6 +145,7 @@ class _Featurizer:
 
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("english")
+        self._cache: dict[str, str] = {}
 
     def shingles(self, article: StoryArticle) -> list[bytes]:
         words = _words(article.summary)
@@ -166,8 +169,18 @@ class _Featurizer:
         return frozenset(self._stems(article.title))
 
     def _stems(self, text: str) -> list[str]:
-        stems: list[str] = self._stemmer.stemWords([w for w in _words(text) if w not in _STOP])
-        return stems
+        """Stemmed content words; stems are cached because news vocabulary repeats."""
+        cache, out = self._cache, []
+        for word in _words(text):
+            if word in _STOP:
+                continue
+            stem = cache.get(word)
+            if stem is None:
+                stem = self._stemmer.stemWord(word)
+                if len(cache) < STEM_CACHE_SIZE:
+                    cache[word] = stem
+            out.append(stem)
+        return out
 
 
 # --- the window index ---------------------------------------------------------------------
@@ -293,28 +306,32 @@ class _TermIndex:
         """Live rows within ``span`` seconds of ``at`` whose cosine reaches ``floor``."""
         if not terms or not self.live:
             return []
-        idf = {t: self.idf(t) for t in terms}
+        doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+        idf = {t: log(top / (1.0 + doc_freq.get(t, 0))) + 1.0 for t in terms}
         query = {t: w * idf[t] for t, w in terms.items()}
         query_norm = math.sqrt(sum(w * w for w in query.values())) or 1.0
         # Most promising terms first. A row none of them reached scores at most what the
         # rest of the query can add, each term at most its query weight times the largest
         # weight any row gives it (MaxScore): once that bound is under ``floor``, the other
-        # terms only add to rows already found. Exact up to the IDF drift ``PEAK_SLACK`` covers.
+        # terms only add to rows already found, and only to rows they can still lift over
+        # ``floor``. Exact up to the IDF drift ``PEAK_SLACK`` covers.
         peak = self.peak
         bound = {t: query[t] / query_norm * min(1.0, PEAK_SLACK * peak.get(t, 1.0))
-                 for t in query if t in self.doc_freq}
+                 for t in query if t in doc_freq}
         order = sorted(bound, key=bound.__getitem__, reverse=True)
         rest = [0.0] * (len(order) + 1)
         for i in range(len(order) - 1, -1, -1):
             rest[i] = rest[i + 1] + bound[order[i]]
         cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
         dots: dict[_Entry, float] = {}
-        looked_up: list[str] = []
+        looked_up: list[tuple[str, float]] = []
+        headroom = 0.0
         for i, term in enumerate(order):
-            if i >= WALK_TERMS or rest[i] < floor or self.doc_freq[term] > cap:
-                looked_up.append(term)
-                continue
             weight = query[term] * idf[term]
+            if i >= WALK_TERMS or rest[i] < floor or doc_freq[term] > cap:
+                looked_up.append((term, weight))
+                headroom += bound[term]
+                continue
             for entry in self.postings[term]:
                 if entry.alive:
                     dots[entry] = dots.get(entry, 0.0) + weight * entry.terms[term]
@@ -322,12 +339,14 @@ class _TermIndex:
         for entry, dot in dots.items():
             if abs(entry.at - at) > span:
                 continue
+            scale = query_norm * (entry.norm if entry.norm_live >= 0 else self.norm(entry))
+            if dot / scale + headroom < floor:
+                continue
             terms_of = entry.terms
-            for term in looked_up:
+            for term, weight in looked_up:
                 if term in terms_of:
-                    dot += query[term] * idf[term] * terms_of[term]
-            similarity = dot / (query_norm * (entry.norm if entry.norm_live >= 0
-                                              else self.norm(entry)))
+                    dot += weight * terms_of[term]
+            similarity = dot / scale
             if similarity >= floor:
                 found.append((entry, similarity))
         return found
@@ -446,7 +465,7 @@ class StoryIndex:
     def _minhash(self, shingles: Iterable[bytes]) -> MinHash:
         seeded = _seeded_minhash()
         minhash = MinHash(num_perm=MINHASH_PERMUTATIONS, permutations=seeded.permutations,
-                          scheme=seeded.scheme)
+                          scheme=seeded.scheme, hashfunc=zlib.crc32)
         minhash.update_batch(shingles)
         return minhash
 
@@ -493,7 +512,11 @@ class StoryIndex:
 
 @functools.cache
 def _seeded_minhash() -> MinHash:
-    """Its random permutations are drawn once per process (datasketch redraws per object)."""
+    """Its random permutations are drawn once per process (datasketch redraws per object).
+
+    Shingles are hashed with CRC-32 (C speed; SHA-1 per shingle was most of the MinHash cost):
+    the random affine permutations on top make it as good for Jaccard estimates, and
+    signatures never leave the process."""
     return MinHash(num_perm=MINHASH_PERMUTATIONS)
 
 
