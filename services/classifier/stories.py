@@ -51,6 +51,8 @@ DEFAULT_WINDOW = timedelta(hours=72)
 DEFAULT_SYNDICATED_THRESHOLD = 0.5  # MinHash Jaccard estimate over word 3-shingles
 DEFAULT_EVENT_THRESHOLD = 0.27  # TF-IDF cosine to the closest article of a story; the top of
 # the 0.22-0.27 plateau on our corpus: when unsure, split (a duplicate alert beats a missed story)
+DEFAULT_STORY_THRESHOLD = 0.2  # TF-IDF cosine to the story's centroid, for stories of
+CENTROID_MIN_SIZE = 3  # at least this many articles: when unsure, split
 MINHASH_PERMUTATIONS = 128
 SHINGLE_WORDS = 3
 MIN_SHINGLES = 8  # shorter texts are too small to call a copy
@@ -117,6 +119,7 @@ class GroupingParams:
     window: timedelta = DEFAULT_WINDOW
     syndicated_threshold: float = DEFAULT_SYNDICATED_THRESHOLD
     event_threshold: float = DEFAULT_EVENT_THRESHOLD
+    story_threshold: float = DEFAULT_STORY_THRESHOLD
 
 
 def article_time(published: datetime | None, first_seen: datetime) -> datetime:
@@ -199,6 +202,35 @@ class _Entry:
     norm: float = 0.0
     norm_live: int = -1  # window size when ``norm`` was computed
     alive: bool = True
+    unit: dict[str, float] | None = None  # the TF-IDF unit vector when added (story centroid)
+
+
+@dataclass(slots=True)
+class _Centroid:
+    """Sum of a story's unit vectors: what its articles have in common, not one member."""
+
+    weights: dict[str, float]
+    square: float = 0.0
+    size: int = 0
+
+    def include(self, unit: dict[str, float], sign: float = 1.0) -> None:
+        weights = self.weights
+        for term, value in unit.items():
+            old = weights.get(term, 0.0)
+            new = old + sign * value
+            self.square += new * new - old * old
+            if abs(new) > 1e-12:
+                weights[term] = new
+            else:
+                weights.pop(term, None)
+        self.size += int(sign)
+
+    def cosine(self, unit: dict[str, float]) -> float:
+        if self.square <= 0.0:
+            return 0.0
+        weights = self.weights
+        dot = sum(value * weights[t] for t, value in unit.items() if t in weights)
+        return dot / math.sqrt(self.square)
 
 
 @dataclass(slots=True)
@@ -251,11 +283,17 @@ class _TermIndex:
             else:
                 bucket.append(entry)
         self.live += 1
-        norm = self.norm(entry)
-        for term, weight in entry.terms.items():
-            unit = weight * self.idf(term) / norm
+        entry.unit = self.unit(entry.terms, self.norm(entry))
+        for term, unit in entry.unit.items():
             if unit > peak.get(term, 0.0):
                 peak[term] = unit
+
+    def unit(self, terms: dict[str, float], norm: float | None = None) -> dict[str, float]:
+        """``terms`` weighted with the window's IDF, as a unit vector."""
+        weighted = {t: w * self.idf(t) for t, w in terms.items()}
+        if norm is None:
+            norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+        return {t: w / norm for t, w in weighted.items()}
 
     def kill(self, entry: _Entry) -> None:
         if not entry.alive:
@@ -370,6 +408,7 @@ class StoryIndex:
         )
         self._minhashes: dict[ArticleKey, MinHash] = {}
         self._vectors = _TermIndex()
+        self._centroids: dict[StoryId, _Centroid] = {}
         self._ages: list[tuple[float, int, ArticleKey]] = []  # heap: oldest first
         self._added = 0
         self._newest = 0.0
@@ -388,6 +427,16 @@ class StoryIndex:
     def relabel(self, key: ArticleKey, story_id: StoryId) -> None:
         """Give a recorded article its real story id (the caller numbered new stories itself)."""
         entry = self._by_key.get(key)
+        if entry is not None and entry.story_id in self._centroids:
+            moved = self._centroids.pop(entry.story_id)
+            kept = self._centroids.get(story_id)
+            if kept is None:
+                self._centroids[story_id] = moved
+            elif entry.unit is not None:  # the rest of ``moved`` follows with its articles
+                moved.include(entry.unit, -1.0)
+                kept.include(entry.unit)
+                if moved.size > 0:
+                    self._centroids[entry.story_id] = moved
         if entry is not None:
             entry.story_id = story_id
 
@@ -425,6 +474,8 @@ class StoryIndex:
             self._lsh.insert(article.key, features.minhash, check_duplication=False)
         self._vectors.add(entry)
         self._vectors.renorm(self._by_key.values())
+        if entry.unit is not None:
+            self._centroids.setdefault(story_id, _Centroid({})).include(entry.unit)
         self._added += 1
         heapq.heappush(self._ages, (at, self._added, article.key))
         self._newest = max(self._newest, at)
@@ -444,6 +495,11 @@ class StoryIndex:
             if self._minhashes.pop(key, None) is not None:
                 self._lsh.remove(key)
             self._vectors.kill(entry)
+            centroid = self._centroids.get(entry.story_id)
+            if centroid is not None and entry.unit is not None:
+                centroid.include(entry.unit, -1.0)
+                if centroid.size <= 0:
+                    del self._centroids[entry.story_id]
             evicted += 1
         if evicted:
             logger.debug("story window evicted %d articles, %d left", evicted, len(self))
@@ -502,11 +558,19 @@ class StoryIndex:
     ) -> _Candidate | None:
         hits = self._vectors.similar(features.terms, at, span, self.params.event_threshold)
         best: _Candidate | None = None
-        for entry, sim in hits:
+        unit: dict[str, float] | None = None
+        for entry, sim in sorted(hits, key=lambda hit: -hit[1]):
             if self._boilerplate_only(article, features.title, entry):
                 continue
-            if best is None or sim > best.similarity:
-                best = _Candidate(entry.story_id, entry.article.key, sim)
+            # Single links chain: a round-up close to one member of a big story is not its
+            # next development unless it is close to what the story's articles share.
+            centroid = self._centroids.get(entry.story_id)
+            if centroid is not None and centroid.size >= CENTROID_MIN_SIZE:
+                unit = unit or self._vectors.unit(features.terms)
+                if centroid.cosine(unit) < self.params.story_threshold:
+                    continue
+            best = _Candidate(entry.story_id, entry.article.key, sim)
+            break
         return best
 
 
