@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="cProfile newswatch's run into this file")
     parser.add_argument("--database-url", help="instead of a fresh SQLite file (PostgreSQL)")
     parser.add_argument("--show-alerts", action="store_true", help="print what Slack received")
+    parser.add_argument("--log", type=Path, help="newswatch's INFO log goes to this file")
     args = parser.parse_args()
     by_feed: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in args.stream.read_text(encoding="utf-8").splitlines():
@@ -186,7 +187,8 @@ def main() -> None:
         f"feeds:\n{feeds}\nsubscriptions:\n  - id: slack\n    topics: [axis]\n"
         f"    slack: {{webhook_url: 'http://127.0.0.1:{port}/newswatch'}}\n"
     )
-    env = {**os.environ, "NEWSWATCH_DATA_DIR": str(workdir / "data"), "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "NEWSWATCH_DATA_DIR": str(workdir / "data"),
+           "LOG_LEVEL": "INFO" if args.log else "WARNING"}
     env.pop("REDIS_URL", None)
     env.pop("DATABASE_URL", None)
     if args.database_url:
@@ -201,6 +203,8 @@ def main() -> None:
         print(ours.stderr[-3000:], file=sys.stderr)
         raise SystemExit(ours.code)
     print(ours.stdout.strip())
+    if args.log:
+        args.log.write_text(ours.stderr, encoding="utf-8")
     print(f"newswatch run --once: {ours.wall:.2f} s wall, {ours.cpu:.2f} s CPU, "
           f"peak {ours.peak_mib:.0f} MiB, {len(slack.posts['/newswatch'])} Slack posts")
     if args.show_alerts:

@@ -2,7 +2,8 @@
 
 The fetcher polls in a background thread; this thread runs the queued classify and deliver
 jobs (the same functions RQ runs) and the notifier's housekeeping tick. With ``--once`` every
-feed is polled once and everything that results is processed and delivered before exit.
+feed is polled once (in a thread, while this one already classifies what arrived) and
+everything that results is processed and delivered before exit.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from services.classifier import jobs as classifier_jobs
 from services.classifier import service as classifier_service
 from services.fetcher import poller
 from services.notifier import service as notifier_service
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 TICK_EVERY = 5.0  # seconds between notifier housekeeping ticks
 IDLE_SLEEP = 0.2  # seconds to wait when no job is queued
 DRAIN_TIMEOUT = 120.0  # `run --once` waits this long for retries that fall due
+OVERLAP_WAIT = 0.02  # `run --once`: seconds between looks at the queue while feeds download
 
 
 @dataclass
@@ -107,7 +111,7 @@ def run_embedded(
 ) -> RunSummary:
     classifier_service.recover(ctx, older_than=timedelta(0))
     if once:
-        stats = poller.run_once(ctx)
+        stats = _poll_while_processing(ctx)
         left = finish_due(ctx, drain_timeout)
         summary = _summary(ctx, stats)
         summary.unfinished = left
@@ -130,6 +134,19 @@ def run_embedded(
         stop.set()
         fetch_thread.join(timeout=10)
     return RunSummary()
+
+
+def _poll_while_processing(ctx: AppContext) -> poller.PollStats:
+    """One poll of every feed in a thread while this one runs the jobs it enqueues:
+    articles are scored while other feeds are still downloading."""
+    queue = _queue(ctx)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetcher") as pool:
+        polling = pool.submit(poller.run_once, ctx)
+        classifier_jobs.scorers(ctx)  # load and fit the scorers while the first feeds download
+        while not polling.done():
+            if not queue.run_pending(limit=1):
+                wait([polling], timeout=OVERLAP_WAIT)
+        return polling.result()  # the poll's own error, if it failed
 
 
 def _summary(ctx: AppContext, stats: poller.PollStats) -> RunSummary:

@@ -67,7 +67,7 @@ class FetcherConfig(StrictModel):
     default_interval: Duration = timedelta(minutes=15)
     max_backoff: Duration = timedelta(hours=24)
     max_concurrency: int = Field(default=50, ge=1)
-    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_concurrency: int = Field(default=6, ge=1)  # in flight per host: browsers open 6
     connect_timeout: Duration = timedelta(seconds=10)
     read_timeout: Duration = timedelta(seconds=20)
     deadline: Duration = timedelta(seconds=30)

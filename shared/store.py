@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Row,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -286,6 +287,20 @@ def get_article(conn: Connection, article_id: int) -> Row[Any] | None:
     return conn.execute(query).first()
 
 
+def get_articles(conn: Connection, article_ids: Sequence[int]) -> list[Row[Any]]:
+    """``get_article`` for many ids in one query (a classify batch), in id order."""
+    if not article_ids:
+        return []
+    query = (
+        select(articles, feeds.c.name.label("feed_name"), feeds.c.title.label("feed_title"),
+               feeds.c.url.label("feed_url"))
+        .join(feeds, feeds.c.id == articles.c.feed_id)
+        .where(articles.c.id.in_(list(article_ids)))
+        .order_by(articles.c.id)
+    )
+    return list(conn.execute(query))
+
+
 def count_articles(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
 
@@ -327,6 +342,32 @@ def save_score(
         set_={"score": score, "explanation": explanation, "content_hash": content_hash,
               "scored_at": now},
     ))
+
+
+@dataclass(frozen=True)
+class NewScore:
+    article_id: int
+    topic_id: str
+    score: float
+    explanation: dict[str, Any]
+    content_hash: str
+
+
+def save_scores(conn: Connection, rows: Sequence[NewScore], now: datetime) -> None:
+    """``save_score`` for a batch: one statement, many parameter sets."""
+    if not rows:
+        return
+    stmt = _insert(conn, scores)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["article_id", "topic_id"],
+        set_={"score": stmt.excluded.score, "explanation": stmt.excluded.explanation,
+              "content_hash": stmt.excluded.content_hash, "scored_at": stmt.excluded.scored_at},
+    )
+    conn.execute(stmt, [
+        {"article_id": r.article_id, "topic_id": r.topic_id, "score": r.score,
+         "explanation": r.explanation, "content_hash": r.content_hash, "scored_at": now}
+        for r in rows
+    ])
 
 
 def get_score(conn: Connection, article_id: int, topic_id: str) -> Row[Any] | None:
@@ -419,6 +460,17 @@ def story_member(conn: Connection, article_id: int) -> Row[Any] | None:
     ).first()
 
 
+def story_members_of(conn: Connection, article_ids: Sequence[int]) -> dict[int, int]:
+    """article id -> story id for those of ``article_ids`` already assigned."""
+    if not article_ids:
+        return {}
+    rows = conn.execute(
+        select(story_members.c.article_id, story_members.c.story_id)
+        .where(story_members.c.article_id.in_(list(article_ids)))
+    )
+    return {int(a): int(s) for a, s in rows}
+
+
 def story_members_since(
     conn: Connection, after_seq: int, seen_after: datetime
 ) -> list[Row[Any]]:
@@ -437,12 +489,38 @@ def last_story_seq(conn: Connection) -> int:
 
 
 def create_story(conn: Connection, *, title: str, first_article_id: int, seen_at: datetime) -> int:
-    return int(conn.execute(
-        stories.insert().values(title=title, first_article_id=first_article_id,
-                                first_seen_at=seen_at, last_seen_at=seen_at, article_count=0,
-                                outlet_count=0)
-        .returning(stories.c.id)
-    ).scalar_one())
+    return create_stories(conn, [NewStory(title, first_article_id, seen_at)])[0]
+
+
+@dataclass(frozen=True)
+class NewStory:
+    title: str
+    first_article_id: int
+    seen_at: datetime
+
+
+def create_stories(conn: Connection, new: Sequence[NewStory]) -> list[int]:
+    """Story rows for a batch, one statement; their ids in the order given."""
+    if not new:
+        return []
+    stmt = stories.insert().returning(stories.c.id, sort_by_parameter_order=True)
+    rows = conn.execute(stmt, [
+        {"title": n.title, "first_article_id": n.first_article_id, "first_seen_at": n.seen_at,
+         "last_seen_at": n.seen_at, "article_count": 0, "outlet_count": 0}
+        for n in new
+    ])
+    return [int(row[0]) for row in rows]
+
+
+@dataclass(frozen=True)
+class NewMember:
+    article_id: int
+    story_id: int
+    outlet: str
+    reason: str
+    matched_article_id: int | None
+    similarity: float
+    seen_at: datetime
 
 
 def add_story_member(
@@ -450,21 +528,40 @@ def add_story_member(
     matched_article_id: int | None, similarity: float, seen_at: datetime,
 ) -> None:
     """Attach an article to its story and refresh the story's counts."""
-    conn.execute(story_members.insert().values(
-        article_id=article_id, story_id=story_id, outlet=outlet, reason=reason,
-        matched_article_id=matched_article_id, similarity=similarity, seen_at=seen_at,
-    ))
-    conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=story_id))
-    members = story_members.c
+    add_story_members(conn, [NewMember(article_id, story_id, outlet, reason, matched_article_id,
+                                       similarity, seen_at)])
+
+
+def add_story_members(conn: Connection, members: Sequence[NewMember]) -> None:
+    """Attach a batch of articles to their stories (bulk), then refresh each story's counts."""
+    if not members:
+        return
+    conn.execute(story_members.insert(), [
+        {"article_id": m.article_id, "story_id": m.story_id, "outlet": m.outlet,
+         "reason": m.reason, "matched_article_id": m.matched_article_id,
+         "similarity": m.similarity, "seen_at": m.seen_at}
+        for m in members
+    ])
+    conn.execute(
+        update(articles).where(articles.c.id == bindparam("member_id"))
+        .values(story_id=bindparam("member_story")),
+        [{"member_id": m.article_id, "member_story": m.story_id} for m in members],
+    )
+    touched = sorted({m.story_id for m in members})
+    c = story_members.c
     counts = conn.execute(
-        select(func.count(), func.count(func.distinct(members.outlet)), func.min(members.seen_at),
-               func.max(members.seen_at))
-        .where(members.story_id == story_id)
-    ).one()
-    conn.execute(update(stories).where(stories.c.id == story_id).values(
-        article_count=counts[0], outlet_count=counts[1], first_seen_at=counts[2],
-        last_seen_at=counts[3],
-    ))
+        select(c.story_id, func.count(), func.count(func.distinct(c.outlet)), func.min(c.seen_at),
+               func.max(c.seen_at))
+        .where(c.story_id.in_(touched)).group_by(c.story_id)
+    ).all()
+    conn.execute(
+        update(stories).where(stories.c.id == bindparam("counted_id")).values(
+            article_count=bindparam("n"), outlet_count=bindparam("outlets"),
+            first_seen_at=bindparam("first"), last_seen_at=bindparam("last"),
+        ),
+        [{"counted_id": row[0], "n": row[1], "outlets": row[2], "first": row[3],
+          "last": row[4]} for row in counts],
+    )
 
 
 def story_block(conn: Connection, story_id: int, *, limit: int = 20) -> dict[str, Any] | None:

@@ -64,8 +64,8 @@ def recover(
         ids = store.unscored_article_ids(conn, topic_ids, seen_before=cutoff)
     if resweeps is not None:
         ids = resweeps.allow(ids, time.monotonic())
-    for article_id in ids:
-        ctx.queue.enqueue(jobs.CLASSIFY, article_id)
+    for batch in jobs.batches(ids):
+        ctx.queue.enqueue(jobs.CLASSIFY, batch)
     if ids:
         log.info("recovery re-enqueued %d unscored articles", len(ids))
     return len(ids)

@@ -28,6 +28,7 @@ import logging
 import math
 import re
 import unicodedata
+import zlib
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -50,12 +51,15 @@ DEFAULT_WINDOW = timedelta(hours=72)
 DEFAULT_SYNDICATED_THRESHOLD = 0.5  # MinHash Jaccard estimate over word 3-shingles
 DEFAULT_EVENT_THRESHOLD = 0.27  # TF-IDF cosine to the closest article of a story; the top of
 # the 0.22-0.27 plateau on our corpus: when unsure, split (a duplicate alert beats a missed story)
+DEFAULT_STORY_THRESHOLD = 0.2  # TF-IDF cosine to the story's centroid, for stories of
+CENTROID_MIN_SIZE = 3  # at least this many articles: when unsure, split
 MINHASH_PERMUTATIONS = 128
 SHINGLE_WORDS = 3
 MIN_SHINGLES = 8  # shorter texts are too small to call a copy
+STEM_CACHE_SIZE = 200_000
 MIN_SHARED_TITLE_TERMS = 1  # same-outlet same-event matches share a headline word
-FREQUENT_SHARE = 0.05  # terms in more of the window than this are not walked (see _TermIndex)
-FREQUENT_MIN = 200
+FREQUENT_SHARE = 0.02  # terms in more of the window than this are not walked (see _TermIndex)
+FREQUENT_MIN = 50
 COMPACT_MIN = 1024  # evicted rows tolerated in the postings before a sweep
 EXACT_NORM_BELOW = 64  # window size under which row norms follow the IDF exactly
 NORM_DRIFT = 0.3
@@ -115,6 +119,7 @@ class GroupingParams:
     window: timedelta = DEFAULT_WINDOW
     syndicated_threshold: float = DEFAULT_SYNDICATED_THRESHOLD
     event_threshold: float = DEFAULT_EVENT_THRESHOLD
+    story_threshold: float = DEFAULT_STORY_THRESHOLD
 
 
 def article_time(published: datetime | None, first_seen: datetime) -> datetime:
@@ -143,6 +148,7 @@ class _Featurizer:
 
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("english")
+        self._cache: dict[str, str] = {}
 
     def shingles(self, article: StoryArticle) -> list[bytes]:
         words = _words(article.summary)
@@ -166,8 +172,18 @@ class _Featurizer:
         return frozenset(self._stems(article.title))
 
     def _stems(self, text: str) -> list[str]:
-        stems: list[str] = self._stemmer.stemWords([w for w in _words(text) if w not in _STOP])
-        return stems
+        """Stemmed content words; stems are cached because news vocabulary repeats."""
+        cache, out = self._cache, []
+        for word in _words(text):
+            if word in _STOP:
+                continue
+            stem = cache.get(word)
+            if stem is None:
+                stem = self._stemmer.stemWord(word)
+                if len(cache) < STEM_CACHE_SIZE:
+                    cache[word] = stem
+            out.append(stem)
+        return out
 
 
 # --- the window index ---------------------------------------------------------------------
@@ -186,6 +202,35 @@ class _Entry:
     norm: float = 0.0
     norm_live: int = -1  # window size when ``norm`` was computed
     alive: bool = True
+    unit: dict[str, float] | None = None  # the TF-IDF unit vector when added (story centroid)
+
+
+@dataclass(slots=True)
+class _Centroid:
+    """Sum of a story's unit vectors: what its articles have in common, not one member."""
+
+    weights: dict[str, float]
+    square: float = 0.0
+    size: int = 0
+
+    def include(self, unit: dict[str, float], sign: float = 1.0) -> None:
+        weights = self.weights
+        for term, value in unit.items():
+            old = weights.get(term, 0.0)
+            new = old + sign * value
+            self.square += new * new - old * old
+            if abs(new) > 1e-12:
+                weights[term] = new
+            else:
+                weights.pop(term, None)
+        self.size += int(sign)
+
+    def cosine(self, unit: dict[str, float]) -> float:
+        if self.square <= 0.0:
+            return 0.0
+        weights = self.weights
+        dot = sum(value * weights[t] for t, value in unit.items() if t in weights)
+        return dot / math.sqrt(self.square)
 
 
 @dataclass(slots=True)
@@ -238,11 +283,17 @@ class _TermIndex:
             else:
                 bucket.append(entry)
         self.live += 1
-        norm = self.norm(entry)
-        for term, weight in entry.terms.items():
-            unit = weight * self.idf(term) / norm
+        entry.unit = self.unit(entry.terms, self.norm(entry))
+        for term, unit in entry.unit.items():
             if unit > peak.get(term, 0.0):
                 peak[term] = unit
+
+    def unit(self, terms: dict[str, float], norm: float | None = None) -> dict[str, float]:
+        """``terms`` weighted with the window's IDF, as a unit vector."""
+        weighted = {t: w * self.idf(t) for t, w in terms.items()}
+        if norm is None:
+            norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+        return {t: w / norm for t, w in weighted.items()}
 
     def kill(self, entry: _Entry) -> None:
         if not entry.alive:
@@ -293,28 +344,32 @@ class _TermIndex:
         """Live rows within ``span`` seconds of ``at`` whose cosine reaches ``floor``."""
         if not terms or not self.live:
             return []
-        idf = {t: self.idf(t) for t in terms}
+        doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+        idf = {t: log(top / (1.0 + doc_freq.get(t, 0))) + 1.0 for t in terms}
         query = {t: w * idf[t] for t, w in terms.items()}
         query_norm = math.sqrt(sum(w * w for w in query.values())) or 1.0
         # Most promising terms first. A row none of them reached scores at most what the
         # rest of the query can add, each term at most its query weight times the largest
         # weight any row gives it (MaxScore): once that bound is under ``floor``, the other
-        # terms only add to rows already found. Exact up to the IDF drift ``PEAK_SLACK`` covers.
+        # terms only add to rows already found, and only to rows they can still lift over
+        # ``floor``. Exact up to the IDF drift ``PEAK_SLACK`` covers.
         peak = self.peak
         bound = {t: query[t] / query_norm * min(1.0, PEAK_SLACK * peak.get(t, 1.0))
-                 for t in query if t in self.doc_freq}
+                 for t in query if t in doc_freq}
         order = sorted(bound, key=bound.__getitem__, reverse=True)
         rest = [0.0] * (len(order) + 1)
         for i in range(len(order) - 1, -1, -1):
             rest[i] = rest[i + 1] + bound[order[i]]
         cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
         dots: dict[_Entry, float] = {}
-        looked_up: list[str] = []
+        looked_up: list[tuple[str, float]] = []
+        headroom = 0.0
         for i, term in enumerate(order):
-            if i >= WALK_TERMS or rest[i] < floor or self.doc_freq[term] > cap:
-                looked_up.append(term)
-                continue
             weight = query[term] * idf[term]
+            if i >= WALK_TERMS or rest[i] < floor or doc_freq[term] > cap:
+                looked_up.append((term, weight))
+                headroom += bound[term]
+                continue
             for entry in self.postings[term]:
                 if entry.alive:
                     dots[entry] = dots.get(entry, 0.0) + weight * entry.terms[term]
@@ -322,12 +377,14 @@ class _TermIndex:
         for entry, dot in dots.items():
             if abs(entry.at - at) > span:
                 continue
+            scale = query_norm * (entry.norm if entry.norm_live >= 0 else self.norm(entry))
+            if dot / scale + headroom < floor:
+                continue
             terms_of = entry.terms
-            for term in looked_up:
+            for term, weight in looked_up:
                 if term in terms_of:
-                    dot += query[term] * idf[term] * terms_of[term]
-            similarity = dot / (query_norm * (entry.norm if entry.norm_live >= 0
-                                              else self.norm(entry)))
+                    dot += weight * terms_of[term]
+            similarity = dot / scale
             if similarity >= floor:
                 found.append((entry, similarity))
         return found
@@ -351,6 +408,7 @@ class StoryIndex:
         )
         self._minhashes: dict[ArticleKey, MinHash] = {}
         self._vectors = _TermIndex()
+        self._centroids: dict[StoryId, _Centroid] = {}
         self._ages: list[tuple[float, int, ArticleKey]] = []  # heap: oldest first
         self._added = 0
         self._newest = 0.0
@@ -369,6 +427,16 @@ class StoryIndex:
     def relabel(self, key: ArticleKey, story_id: StoryId) -> None:
         """Give a recorded article its real story id (the caller numbered new stories itself)."""
         entry = self._by_key.get(key)
+        if entry is not None and entry.story_id in self._centroids:
+            moved = self._centroids.pop(entry.story_id)
+            kept = self._centroids.get(story_id)
+            if kept is None:
+                self._centroids[story_id] = moved
+            elif entry.unit is not None:  # the rest of ``moved`` follows with its articles
+                moved.include(entry.unit, -1.0)
+                kept.include(entry.unit)
+                if moved.size > 0:
+                    self._centroids[entry.story_id] = moved
         if entry is not None:
             entry.story_id = story_id
 
@@ -406,6 +474,8 @@ class StoryIndex:
             self._lsh.insert(article.key, features.minhash, check_duplication=False)
         self._vectors.add(entry)
         self._vectors.renorm(self._by_key.values())
+        if entry.unit is not None:
+            self._centroids.setdefault(story_id, _Centroid({})).include(entry.unit)
         self._added += 1
         heapq.heappush(self._ages, (at, self._added, article.key))
         self._newest = max(self._newest, at)
@@ -425,6 +495,11 @@ class StoryIndex:
             if self._minhashes.pop(key, None) is not None:
                 self._lsh.remove(key)
             self._vectors.kill(entry)
+            centroid = self._centroids.get(entry.story_id)
+            if centroid is not None and entry.unit is not None:
+                centroid.include(entry.unit, -1.0)
+                if centroid.size <= 0:
+                    del self._centroids[entry.story_id]
             evicted += 1
         if evicted:
             logger.debug("story window evicted %d articles, %d left", evicted, len(self))
@@ -446,7 +521,7 @@ class StoryIndex:
     def _minhash(self, shingles: Iterable[bytes]) -> MinHash:
         seeded = _seeded_minhash()
         minhash = MinHash(num_perm=MINHASH_PERMUTATIONS, permutations=seeded.permutations,
-                          scheme=seeded.scheme)
+                          scheme=seeded.scheme, hashfunc=zlib.crc32)
         minhash.update_batch(shingles)
         return minhash
 
@@ -483,17 +558,29 @@ class StoryIndex:
     ) -> _Candidate | None:
         hits = self._vectors.similar(features.terms, at, span, self.params.event_threshold)
         best: _Candidate | None = None
-        for entry, sim in hits:
+        unit: dict[str, float] | None = None
+        for entry, sim in sorted(hits, key=lambda hit: -hit[1]):
             if self._boilerplate_only(article, features.title, entry):
                 continue
-            if best is None or sim > best.similarity:
-                best = _Candidate(entry.story_id, entry.article.key, sim)
+            # Single links chain: a round-up close to one member of a big story is not its
+            # next development unless it is close to what the story's articles share.
+            centroid = self._centroids.get(entry.story_id)
+            if centroid is not None and centroid.size >= CENTROID_MIN_SIZE:
+                unit = unit or self._vectors.unit(features.terms)
+                if centroid.cosine(unit) < self.params.story_threshold:
+                    continue
+            best = _Candidate(entry.story_id, entry.article.key, sim)
+            break
         return best
 
 
 @functools.cache
 def _seeded_minhash() -> MinHash:
-    """Its random permutations are drawn once per process (datasketch redraws per object)."""
+    """Its random permutations are drawn once per process (datasketch redraws per object).
+
+    Shingles are hashed with CRC-32 (C speed; SHA-1 per shingle was most of the MinHash cost):
+    the random affine permutations on top make it as good for Jaccard estimates, and
+    signatures never leave the process."""
     return MinHash(num_perm=MINHASH_PERMUTATIONS)
 
 

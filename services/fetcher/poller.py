@@ -225,17 +225,18 @@ class Poller:
         """Enqueue the classify jobs still owed, oldest first; stops at the first Redis error
         (the classifier's recovery sweep is the backstop if this process dies meanwhile)."""
         sent = 0
-        for article_id in list(self.unqueued):
+        for batch in jobs.batches(list(self.unqueued)):  # one classify job per batch of ids
             try:
-                self.ctx.queue.enqueue(jobs.CLASSIFY, article_id)
+                self.ctx.queue.enqueue(jobs.CLASSIFY, batch)
             except QueueError as exc:
                 if not self._queue_down:
                     logger.error("classify enqueue failed, %d articles wait for Redis: %s",
                                  len(self.unqueued), exc)
                 self._queue_down = True
                 break
-            del self.unqueued[article_id]
-            sent += 1
+            for article_id in batch:
+                del self.unqueued[article_id]
+            sent += len(batch)
         if self._queue_down and not self.unqueued:
             logger.info("queue reachable again: enqueued the articles that waited")
             self._queue_down = False

@@ -43,7 +43,10 @@ def make_ctx(
 def enqueued(redis_url: str) -> list[Any]:
     jobs_ = Queue(jobs.CLASSIFY_QUEUE, connection=Redis.from_url(redis_url)).jobs
     assert all(job.func_name == jobs.CLASSIFY for job in jobs_)
-    return [job.args[0] for job in jobs_]
+    ids: list[Any] = []  # a job carries one id or a batch of them
+    for job in jobs_:
+        ids += job.args[0] if isinstance(job.args[0], list) else [job.args[0]]
+    return ids
 
 
 def feed_row(engine: Engine, url: str) -> Any:
