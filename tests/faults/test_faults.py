@@ -20,6 +20,7 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared import store
 from shared.db import make_engine, migrate, normalize_url
@@ -267,14 +268,25 @@ def test_fault(scenario: Scenario, fault_servers: FaultServers, tmp_path: Path) 
         deadline = max(fault_end, last_wave) + SETTLE
         expected = sum(1 for i in items if i.alert)
 
+        ledger = make_engine(db_url)
+
         def complete() -> bool:
+            """Every alert arrived and the ledger is settled (a row still 'sending' or
+            'retry' may yet become a duplicate)."""
             ready = lambda i: max(fault_end, newsroom.visible_at(i))  # noqa: E731
-            return (tally(slack.received, items, ready).good == expected
-                    and tally(mailer.handler.received, items, ready).good == expected)
+            if (tally(slack.received, items, ready).good != expected
+                    or tally(mailer.handler.received, items, ready).good != expected):
+                return False
+            try:
+                with ledger.connect() as conn:
+                    return not store.unfinished(conn, limit=1)
+            except SQLAlchemyError:
+                return False
 
         wait_for(lambda: time.monotonic() >= last_wave and complete(),
                  max(deadline - time.monotonic(), 0), "all alerts", step=0.2)
         time.sleep(LINGER)
+        ledger.dispose()
     finally:
         supervisor.stop()
         for name, service in services.items():
