@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test check lint typecheck services bench eval clean compose-test
+.PHONY: install run demo test check lint typecheck services bench eval clean fault-test compose-test
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -48,3 +48,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Opt-in (minutes): own Redis :6390 and PostgreSQL :5440, real services, faults; prints the table.
+fault-test: install
+	NEWSWATCH_FAULT_TESTS=1 $(BIN)/pytest -q tests/faults --timeout 600

@@ -10,12 +10,20 @@ from pathlib import Path
 
 import click
 
-from newswatch import cli_classify, cli_demo, cli_feeds, cli_health, cli_notify, cli_stories
+from newswatch import (
+    cli_classify,
+    cli_demo,
+    cli_feedback,
+    cli_feeds,
+    cli_health,
+    cli_notify,
+    cli_status,
+    cli_stories,
+    cli_web,
+)
 from newswatch.options import config_option, open_context
-from shared.config import load_config
 from shared.exceptions import ConfigError, NewswatchError
 from shared.logs import configure_logging
-from shared.settings import get_settings
 
 log = logging.getLogger("newswatch")
 
@@ -38,6 +46,8 @@ def stop_on_signals() -> threading.Event:
 @click.option("--log-json", is_flag=True, default=None, help="Log as JSON lines ($LOG_FORMAT=json).")
 def main_group(log_level: str | None, log_json: bool | None) -> None:
     """Watch news feeds, score articles against topics, alert subscribers once per story."""
+    from shared.settings import get_settings
+
     settings = get_settings()
     configure_logging(log_level or settings.log_level,
                       json_format=bool(log_json) or settings.log_format == "json")
@@ -46,14 +56,27 @@ def main_group(log_level: str | None, log_json: bool | None) -> None:
 @main_group.command()
 @config_option
 @click.option("--once", is_flag=True, help="Poll every feed once, process and deliver, then exit.")
-def run(config_path: Path | None, once: bool) -> None:
+@click.option("--drain-timeout", default="120s", show_default=True,
+              help="With --once: wait this long for retries that fall due; exit 1 if any "
+                   "delivery is still unsent then.")
+def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
     """All services in one process (SQLite + in-process queue unless DATABASE_URL/REDIS_URL)."""
     from newswatch.embedded import run_embedded
+    from shared.durations import parse_duration
 
+    try:
+        timeout = parse_duration(drain_timeout).total_seconds()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--drain-timeout") from None
     ctx = open_context(config_path, migrate_first=True)
-    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals())
+    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals(),
+                           drain_timeout=timeout)
     if once:
         click.echo(summary.render())
+        pending = summary.pending_line()
+        if pending:
+            click.echo(pending, err=True)
+            sys.exit(1)
 
 
 @main_group.command()
@@ -74,8 +97,9 @@ def fetcher(config_path: Path | None, once: bool) -> None:
 @main_group.command()
 @config_option
 @click.option("--burst", is_flag=True, help="Drain the queue, then exit (RQ burst mode).")
-@click.option("--recover-after", default="10m", show_default=True,
-              help="Re-enqueue articles left unscored this long (a worker died mid-job).")
+@click.option("--recover-after", default="30s", show_default=True,
+              help="Re-enqueue articles left unscored this long (a worker died mid-job, "
+                   "Redis lost its jobs); swept every 10s while the queue is idle.")
 def classifier(config_path: Path | None, burst: bool, recover_after: str) -> None:
     """The classifier worker: score articles against every topic, route matches."""
     from services.classifier import service
@@ -104,9 +128,11 @@ def notifier(config_path: Path | None, burst: bool) -> None:
               help="How long to wait for the database to accept connections.")
 def migrate(config_path: Path | None, wait_for: str) -> None:
     """Validate the config, wait for the database, upgrade the schema (compose's first step)."""
+    from shared.config import load_config
     from shared.db import migrate as run_migrations
     from shared.db import wait_for_database
     from shared.durations import parse_duration
+    from shared.settings import get_settings
     from shared.topics import resolve_topics
 
     resolve_topics(load_config(config_path))  # a broken config stops `compose up` here, shown
@@ -124,8 +150,10 @@ def migrate(config_path: Path | None, wait_for: str) -> None:
 @config_option
 def check_config(config_path: Path | None) -> None:
     """Validate the config file and say what it defines."""
-    config = load_config(config_path)
+    from shared.config import load_config
     from shared.topics import resolve_topics
+
+    config = load_config(config_path)
 
     topics = resolve_topics(config)
     source = config.source or "(no config file: built-in defaults)"
@@ -133,7 +161,8 @@ def check_config(config_path: Path | None) -> None:
                f"({', '.join(t.id for t in topics)}), {len(config.subscriptions)} subscriptions")
 
 
-for _module in (cli_feeds, cli_classify, cli_notify, cli_stories, cli_demo, cli_health):
+for _module in (cli_feeds, cli_classify, cli_feedback, cli_notify, cli_stories, cli_demo, cli_status,
+                cli_health, cli_web):
     for _command in _module.COMMANDS:
         main_group.add_command(_command)
 

@@ -9,19 +9,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newswatch.options import config_option
-from services.classifier.evaluate import evaluate, read_labels
-from services.classifier.scorer import Score, TopicScorer, build_scorers
-from shared.config import load_config
 from shared.exceptions import NewswatchError
-from shared.topics import ResolvedTopic, resolve_topics
+
+if TYPE_CHECKING:  # the scorer pulls scikit-learn and wordfreq: only the commands load it
+    from services.classifier.scorer import Score, TopicScorer
+    from shared.topics import ResolvedTopic
 
 DEFAULT_EVAL_TOPIC = "axis"
 
 def _topics(config_path: Path | None, topic_id: str | None) -> list[ResolvedTopic]:
+    from shared.config import load_config
+    from shared.topics import resolve_topics
+
     try:
         topics = resolve_topics(load_config(config_path))
     except NewswatchError as exc:
@@ -53,6 +57,8 @@ def score_command(
 
     The first line is taken as the headline, the rest as the summary (HTML allowed).
     """
+    from services.classifier.scorer import build_scorers
+
     raw = text if text is not None else sys.stdin.read()
     if not raw.strip():
         raise click.UsageError("nothing to score: pass TEXT or pipe it on stdin")
@@ -117,6 +123,9 @@ def eval_command(
     The last line of output is one JSON object:
     {"topic","n","tp","fp","fn","tn","precision","recall","f1","threshold"}.
     """
+    from services.classifier.evaluate import evaluate, read_labels
+    from services.classifier.scorer import TopicScorer
+
     (topic,) = _topics(config_path, topic_id)
     scorer = TopicScorer(topic)
     try:

@@ -1,7 +1,8 @@
 """The database schema (SQLAlchemy Core). Alembic migrations in shared/migrations build it.
 
 Uniqueness carries the product's promises: an article is stored once per (feed, identity);
-a score once per (article, topic); a delivery once per (subscription, article).
+a score once per (article, topic); a delivery once per (subscription, article); a reader's
+feedback label once per (article, topic).
 """
 
 from __future__ import annotations
@@ -147,6 +148,21 @@ story_alerts = Table(
     Column("updates", Integer, nullable=False, default=0),
     Column("alerted_at", UTC, nullable=False),
     Column("last_update_at", UTC),
+)
+
+# One reader's verdict on an alert (or any scored article) for a topic: the latest label per
+# (article, topic) wins, so a reader who changes their mind corrects it rather than adds noise.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("topic_id", String(64), nullable=False),
+    Column("label", String(16), nullable=False),  # relevant | not-relevant
+    Column("source", String(8), nullable=False),  # cli | link | web
+    Column("created_at", UTC, nullable=False),
+    UniqueConstraint("article_id", "topic_id", name="uq_feedback_article_topic"),
+    Index("ix_feedback_topic_id", "topic_id", "created_at"),
 )
 
 # --- deliveries (notifier) ------------------------------------------------------------------

@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
 
+    # Signed feedback links in alerts: the key signs them, the public URL is where the web view
+    # answers them (both unset: alerts carry no feedback link).
+    secret_key: SecretStr | None = Field(default=None, alias="NEWSWATCH_SECRET_KEY")
+    public_url: str | None = Field(default=None, alias="NEWSWATCH_PUBLIC_URL")
+    feedback_link_days: float = Field(default=30.0, gt=0, alias="NEWSWATCH_FEEDBACK_LINK_DAYS")
+
+    # The web view (`newswatch web`): the access token every page then requires; mandatory
+    # before it may listen on anything but loopback.
+    web_token: SecretStr | None = Field(default=None, alias="NEWSWATCH_WEB_TOKEN")
+
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
     smtp_port: int | None = Field(default=None, alias="SMTP_PORT")
     smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from shared.config import AppConfig, RefinementsConfig, TopicConfig
+from shared.config import YAML_LOADER, AppConfig, RefinementsConfig, TopicConfig
 from shared.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,9 @@ class TermGroup:
     # ... unless one of these groups matched too ("shipped", "arms deal"): then hardware
     # is changing hands after all and keeps its strength.
     unless: tuple[str, ...] = ()
+    # How much of its clause's minimum this group carries (derived subjects weigh their
+    # terms by how rare they are in ordinary news; feedback moves the weights).
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,9 @@ class Refinements:
     ``contexts``: groups naming another kind of story (a drill, a strike report, a peace
     plan); they discount weak evidence like ``penalize`` but subtract nothing themselves,
     because real transfer stories mention them too ("drones Iran sent were shot down").
-    ``min_groups``: per require clause, how many distinct groups make a full match (fewer
-    count as a weak match); derived topics ask for two actors, as a relation has two ends.
+    ``min_groups``: per require clause, the summed weight of matched groups that makes a
+    full match (less counts as a weak match); groups weigh 1 unless derived or learned.
+    The last require clause is the subject: a text whose subject evidence is weak never alerts.
     """
 
     groups: tuple[TermGroup, ...] = ()
@@ -80,10 +84,13 @@ class Refinements:
     weak: tuple[str, ...] = ()
     penalize: tuple[str, ...] = ()
     contexts: tuple[str, ...] = ()
-    min_groups: tuple[int, ...] = ()
+    min_groups: tuple[float, ...] = ()
+    # Derived topics: names so rare in ordinary news that they are the subject themselves
+    # ("Tyre Nichols"): a text naming one needs no further subject evidence.
+    subject_names: tuple[str, ...] = ()
 
-    def clause_minimum(self, index: int) -> int:
-        return self.min_groups[index] if index < len(self.min_groups) else 1
+    def clause_minimum(self, index: int) -> float:
+        return self.min_groups[index] if index < len(self.min_groups) else 1.0
 
     @property
     def empty(self) -> bool:
@@ -100,6 +107,11 @@ class ResolvedTopic:
     threshold: float
     references: tuple[Reference, ...]
     refinements: Refinements = field(default_factory=Refinements)
+    # The user's statement of what they want: read as one more reference passage, and for
+    # derived topics a source of required subject terms.
+    description: str | None = None
+    # Factors learned from feedback labels (services.classifier.learning), per group name.
+    learned_weights: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_topics(config: AppConfig) -> list[ResolvedTopic]:
@@ -125,7 +137,7 @@ def load_builtin(topic_id: str) -> tuple[Path, TopicConfig]:
     folder = Path(str(resources.files(BUILTIN_PACKAGE) / BUILTIN_FOLDER / topic_id))
     path = folder / "topic.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506
         return folder, TopicConfig.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigError(f"built-in topic {topic_id!r} is broken ({path}): {exc}") from exc
@@ -159,6 +171,7 @@ def _merge(
         threshold=pick("threshold") if pick("threshold") is not None else DEFAULT_THRESHOLD,
         references=references,
         refinements=built,
+        description=(pick("description") or "").strip() or None,
     )
 
 

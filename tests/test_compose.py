@@ -27,7 +27,7 @@ DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 
 # The subcommands the suite runs for real (tests/e2e): compose may run only these.
-TESTED_SUBCOMMANDS = {"run", "fetcher", "classifier", "notifier", "migrate"}
+TESTED_SUBCOMMANDS = {"run", "fetcher", "classifier", "notifier", "migrate", "web"}
 WORKERS = ("fetcher", "classifier", "notifier")
 SECRETS = ("SLACK_WEBHOOK_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
            "SMTP_FROM", "SMTP_TLS")
@@ -72,7 +72,7 @@ def _depends(service: dict[str, Any]) -> dict[str, str]:
 
 def test_the_expected_services_exist(services: dict[str, dict[str, Any]]) -> None:
     assert {"redis", "postgres", "migrate", *WORKERS} <= set(services)
-    assert set(_ours(services)) == {"migrate", *WORKERS}
+    assert set(_ours(services)) == {"migrate", "web", *WORKERS}
 
 
 def test_one_image_is_built_once_and_reused(services: dict[str, dict[str, Any]]) -> None:
@@ -160,6 +160,19 @@ def test_environment_wiring(services: dict[str, dict[str, Any]]) -> None:
             assert secret in env and env[secret] is None, f"{name}: {secret}"
         # Everything in an optional .env reaches the container (${VAR} in the config).
         assert service["env_file"] == [{"path": ".env", "required": False}], name
+
+
+def test_web_service_is_probed_and_published_on_loopback(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    web = services["web"]
+    assert web["command"][0] == "web" and "8080" in web["command"]
+    assert web["ports"] == ["127.0.0.1:8080:8080"]
+    probe = " ".join(web["healthcheck"]["test"])
+    assert probe.startswith("CMD python") and "/healthz" in probe
+    assert _depends(web)["migrate"] == "service_completed_successfully"
+    env = _environment(web)
+    assert "NEWSWATCH_WEB_TOKEN" in env and env["NEWSWATCH_WEB_TOKEN"] is None  # from .env
 
 
 def test_the_config_directory_is_mounted_not_a_file(services: dict[str, dict[str, Any]]) -> None:
@@ -278,6 +291,10 @@ def test_the_dependency_layer_is_keyed_on_the_lock_file_only() -> None:
     assert "pip install" in first_run and "-r requirements.lock" in first_run
 
 
+# The package an extra of a dependency brings, which the lock must pin too.
+EXTRA_PACKAGES = {("psycopg", "binary"): "psycopg-binary", ("httpx", "http2"): "h2"}
+
+
 def test_the_lock_file_pins_every_dependency() -> None:
     """A dependency added to pyproject.toml without `bash scripts/lock-requirements.sh` fails."""
     from packaging.requirements import Requirement
@@ -296,4 +313,6 @@ def test_the_lock_file_pins_every_dependency() -> None:
         assert name in pinned, f"{requirement.name} is not in requirements.lock: regenerate it"
         assert requirement.specifier.contains(pinned[name]), f"{spec} vs {pinned[name]}"
         for extra in requirement.extras:
-            assert canonicalize_name(f"{requirement.name}-{extra}") in pinned, spec
+            package = EXTRA_PACKAGES.get((name, extra))
+            assert package is not None, f"{spec}: name the package its extra adds in EXTRA_PACKAGES"
+            assert package in pinned, f"{spec}: {package} is not in requirements.lock: regenerate it"

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 
 from services.classifier.text import Token, stems
 
+EXACT_MARK = "="  # "=arms": this written form only, not every word with its stem ("arm")
+
 
 @dataclass(frozen=True)
 class Phrase:
     group: str
     stems: tuple[str, ...]
+    exact: tuple[str, ...] = ()  # lowercase words the text must show as written
 
 
 @dataclass
@@ -43,9 +46,12 @@ class Lexicon:
         for name, terms in groups:
             self.group_names.append(name)
             for term in terms:
-                term_stems = tuple(stems(term))
+                exact = term.startswith(EXACT_MARK)
+                written = term[1:] if exact else term
+                term_stems = tuple(stems(written))
                 if term_stems:
-                    self._by_first[term_stems[0]].append(Phrase(name, term_stems))
+                    words = tuple(written.lower().replace("-", " ").split()) if exact else ()
+                    self._by_first[term_stems[0]].append(Phrase(name, term_stems, words))
         for phrases in self._by_first.values():
             phrases.sort(key=lambda p: len(p.stems), reverse=True)
 
@@ -65,6 +71,8 @@ class Lexicon:
                         continue
                     if n > 1 and any(tokens[i + k].stem != phrase.stems[k] for k in range(1, n)):
                         continue
+                    if phrase.exact and not _written_as(text, tokens, i, phrase.exact):
+                        continue
                     claimed.add(phrase.group)
                     match = found.get(phrase.group)
                     if match is None:
@@ -78,3 +86,12 @@ class Lexicon:
                     advance = max(advance, n)
             i += advance
         return found
+
+
+def _written_as(text: str, tokens: Sequence[Token], start: int, words: tuple[str, ...]) -> bool:
+    if start + len(words) > len(tokens):
+        return False
+    return all(
+        text[tokens[start + k].start : tokens[start + k].end].lower() == word
+        for k, word in enumerate(words)
+    )

@@ -2,11 +2,18 @@
 
 A topic about world news is nearly always "some actors doing something": so the derived
 topic requires one salient *entity* (a name the references keep capitalising: countries,
-capitals, leaders, organisations) and one salient *concept* (a content word or two-word
-phrase the references keep repeating). Each entity or concept becomes its own group, so
-the scorer's depth signal counts how many distinct salient things an article mentions, as
-with hand-written refinements. Demonyms merge with their country by shared stem prefix
-("Iran"/"Iranian", "Russia"/"Russian").
+capitals, leaders, organisations) and a salient *subject* (content words and two-word phrases
+the references keep repeating and ordinary news seldom uses). Salience is measured against
+the background (``services.classifier.background``): a term is salient when the references
+use it many times more often than everyday news, so feed boilerplate and news filler never
+qualify. The description the user wrote is read as one more reference, and its specific words
+join the subject.
+
+Calibration: each subject term weighs ``log(rate) / log(p_star)`` where ``rate`` is its
+background document rate and ``p_star = TARGET_RATE / P(any entity)``; the subject is fully
+matched when the matched weights sum to 1, i.e. when, under independence, ordinary news
+containing one of the topic's names would show that much of its subject by chance in at most
+``TARGET_RATE`` of items. Rare actors need little subject; common ones ("China") need a lot.
 """
 
 from __future__ import annotations
@@ -17,22 +24,24 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
-from wordfreq import zipf_frequency
-
+from services.classifier.background import Background, shipped
 from services.classifier.text import STOP_STEMS, content_stems, stem, stems
 from shared.topics import Reference, Refinements, TermGroup
 
 MAX_ENTITIES = 14
-MAX_CONCEPTS = 40
-MIN_SHARE = 0.4  # a salient term appears in at least this share of reference documents
-MIN_COUNT = 3  # ... and at least this many times overall
+MAX_CONCEPTS = 30
+MIN_SHARE = 0.3  # a salient concept appears in at least this share of reference documents
+MIN_ENTITY_SHARE = 0.2  # a salient name in at least this share
+MIN_DOCS = 2  # ... and never in fewer documents than this
+MIN_LIFT = 30.0  # reference document rate / background rate
+MAX_BACKGROUND_RATE = 0.02  # in more than 2 % of ordinary news: never a topic term
+TARGET_RATE = 1e-4  # a full match by chance in at most 1 of 10,000 ordinary items
+# A protagonist (a person or firm named in most references, not a place) this rare in ordinary
+# news is the subject itself: "Tyre Nichols", "FTX".
+PROTAGONIST_SHARE = 0.7
+SUBJECT_NAME_RATE = 1e-3
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
-MIN_ACTORS = 2  # a derived topic is a relation: two salient actors make a full match
-# Specificity of a concept: how much more often the references use it than English at large
-# (wordfreq's Zipf scale, log10 per billion words). Generic words ("support", "issued",
-# "significant") fall below and are never required; "ballistic", "drones" stay.
-MIN_SPECIFICITY = 1.7
-BACKGROUND_LANGUAGE = "en"
+ACRONYM_MIN = 2
 
 # Words every news text repeats; never salient for a topic.
 NEWS_GENERIC_WORDS = (
@@ -49,30 +58,75 @@ NEWS_GENERIC = frozenset(stem(w) for w in NEWS_GENERIC_WORDS.split())
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", re.MULTILINE)
 
 
-def derive_refinements(references: Sequence[Reference]) -> Refinements:
-    """Entity and concept groups from the references; empty when there are none."""
-    texts = [ref.text for ref in references]
+def derive_refinements(
+    references: Sequence[Reference], description: str | None = None,
+    background: Background | None = None,
+) -> Refinements:
+    """Entity and subject groups from references (+ description); empty when there are none."""
+    texts = [ref.text for ref in references] + ([description] if description else [])
     if not texts:
         return Refinements()
-    entities = _salient_entities(texts)
+    ground = background if background is not None else shipped()
+    entities = _salient_entities(texts, ground)
+    protagonists = _protagonists(entities, texts)
     entity_stems = {s for terms in entities.values() for t in terms for s in stems(t)}
-    concepts = _salient_concepts(texts, exclude=entity_stems)
-    groups = [
+    concepts = _salient_concepts(texts, ground, exclude=entity_stems)
+    if description:
+        concepts += [c for c in _description_terms(description, ground, entity_stems) if c not in concepts]
+    entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms))
         for label, terms in entities.items()
-    ] + [TermGroup(name=f"concept:{c}", label=c, terms=(c,)) for c in concepts]
-    entity_names = tuple(g.name for g in groups if g.name.startswith("entity:"))
-    concept_names = tuple(g.name for g in groups if g.name.startswith("concept:"))
-    require = tuple(clause for clause in (entity_names, concept_names) if clause)
-    minimum = tuple(
-        MIN_ACTORS if clause is entity_names and len(clause) >= MIN_ACTORS else 1 for clause in require
+    ]
+    entity_terms = [_term_key(t) for g in entity_groups for t in g.terms]
+    entity_rate = ground.any_rate(entity_terms) if entity_terms else 1.0
+    p_star = min(max(TARGET_RATE / max(entity_rate, 1e-9), 1e-7), 0.5)
+    concept_groups = [
+        TermGroup(name=f"concept:{c}", label=c, terms=(c,), weight=_weight(ground.rate(_term_key(c)), p_star))
+        for c in concepts
+    ]
+    groups = entity_groups + concept_groups
+    require = tuple(
+        clause for clause in (tuple(g.name for g in entity_groups), tuple(g.name for g in concept_groups))
+        if clause
     )
-    return Refinements(groups=tuple(groups), require=require, min_groups=minimum)
+    named = tuple(
+        g.name for g in entity_groups
+        if g.label in protagonists and max(ground.rate(_term_key(t)) for t in g.terms) <= SUBJECT_NAME_RATE
+    )
+    return Refinements(groups=tuple(groups), require=require, min_groups=tuple(1.0 for _ in require),
+                       subject_names=named if len(require) > 1 else ())
+
+
+def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[str]:
+    places = _places()
+    found: set[str] = set()
+    for label, terms in entities.items():
+        if any(t.lower() in places for t in terms):
+            continue
+        pattern = re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms))
+        if sum(1 for text in texts if pattern.search(_undot(text))) >= PROTAGONIST_SHARE * len(texts):
+            found.add(label)
+    return found
+
+
+def _weight(rate: float, p_star: float) -> float:
+    """How much of the subject one term carries: 1 when alone it is as rare as ``p_star``."""
+    return round(min(math.log(rate) / math.log(p_star), 1.0), 3)
+
+
+def _term_key(term: str) -> str:
+    """The background key of a written term: its content stems, as unigram or bigram."""
+    words = [w for w in stems(term) if w not in STOP_STEMS] or stems(term)
+    return " ".join(words[:2]) if len(words) > 1 else (words[0] if words else term.lower())
+
+
+def _lift(doc_share: float, rate: float) -> float:
+    return doc_share / rate
 
 
 @lru_cache(maxsize=1)
 def _places() -> dict[str, tuple[str, ...]]:
-    """Country and capital names (lowercase) -> both, from places.txt: "Moscow" is Russia."""
+    """Country and capital names (lowercase) -> both: "Moscow" is Russia."""
     places: dict[str, tuple[str, ...]] = {}
     for country, capital in _country_capitals():
         names = tuple(n for n in (country, capital) if n)
@@ -90,31 +144,24 @@ def _country_capitals() -> list[tuple[str, str]]:
     return [(row[0], row[1] if len(row) > 1 else "") for row in rows]
 
 
-def _specificity(surface: str, count: int, total: int) -> float:
-    """log10 of (rate in the references / rate in English at large), per word of a phrase."""
-    words = surface.split()
-    background = max(zipf_frequency(w, BACKGROUND_LANGUAGE) for w in words) if words else 0.0
-    rate = math.log10(max(count, 1) * 1e9 / max(total, 1))
-    return rate - background
-
-
-def _min_docs(texts: Sequence[str]) -> int:
-    return max(1, round(MIN_SHARE * len(texts)))
-
-
-def _salient_entities(texts: Sequence[str]) -> dict[str, list[str]]:
-    """Capitalised names (not sentence-initial) that recur across the references."""
+def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, list[str]]:
+    """Capitalised names (not sentence-initial) that recur across the references and are
+    rare in ordinary news; acronyms join the name they abbreviate."""
     counts: Counter[str] = Counter()
     docs: Counter[str] = Counter()
     for text in texts:
-        found = [m.group(1).strip("’'-") for m in _CAPITALISED.finditer(text)]
+        found = [m.group(1).strip("’'-") for m in _CAPITALISED.finditer(_undot(text))]
         found = [f for f in found if f and stem(f.lower()) not in STOP_STEMS and len(f) > 1]
         counts.update(found)
         docs.update(set(found))
+    minimum = max(MIN_DOCS, round(MIN_ENTITY_SHARE * len(texts)))
     ranked = [
         name
         for name, n in counts.most_common()
-        if n >= MIN_COUNT and docs[name] >= _min_docs(texts) and stem(name.lower()) not in NEWS_GENERIC
+        if docs[name] >= minimum and stem(name.lower()) not in NEWS_GENERIC
+        and _term_key(name) not in ground.boilerplate
+        and ground.rate(_term_key(name)) <= MAX_BACKGROUND_RATE
+        and _lift(docs[name] / len(texts), ground.rate(_term_key(name))) >= MIN_LIFT
     ]
     groups: dict[str, list[str]] = {}
     places = _places()
@@ -126,13 +173,39 @@ def _salient_entities(texts: Sequence[str]) -> dict[str, list[str]]:
             groups[name] = [name]
         else:
             groups[key].append(name)
+    for label, terms in groups.items():
+        terms.extend(a for a in _acronyms(label, texts) if a not in terms)
     named: dict[str, list[str]] = {}
     for label, terms in groups.items():
         for term in list(terms):  # a country brings its capital, a capital its country
             terms.extend(p for p in places.get(term.lower(), ()) if p not in terms)
         country = next((places[t.lower()][0] for t in terms if t.lower() in places), label)
-        named[country] = terms
+        named.setdefault(country, [])
+        named[country] += [t for t in terms if t not in named[country]]
     return named
+
+
+_DOTTED = re.compile(r"\b((?:[A-Za-z]\.){2,})")
+
+
+def _undot(text: str) -> str:
+    """"A.I." and "U.N." read as "AI" and "UN" (the tokenizer does the same)."""
+    return _DOTTED.sub(lambda m: m.group(1).replace(".", "") + " ", text)
+
+
+def _acronyms(name: str, texts: Sequence[str]) -> list[str]:
+    """Aliases from the data: "Securities and Exchange Commission (SEC)", and the name's
+    initials when the references use them as a word ("ICC" for International Criminal Court)."""
+    words = [w for w in name.split() if w[:1].isupper()]
+    found: list[str] = []
+    if len(words) >= ACRONYM_MIN:
+        initials = "".join(w[0] for w in words).upper()
+        if any(re.search(rf"\b{initials}\b", _undot(t)) for t in texts):
+            found.append(initials)
+    for text in texts:
+        for match in re.finditer(rf"{re.escape(name)}\s*\(([A-Z][A-Za-z.]{{1,9}})\)", text):
+            found.append(match.group(1).replace(".", ""))
+    return list(dict.fromkeys(found))
 
 
 def _same_entity(a: str, b: str) -> bool:
@@ -148,34 +221,43 @@ def _same_prefix(a: str, b: str) -> bool:
     return len(short) >= PREFIX_MERGE_MIN and long.startswith(short[: max(PREFIX_MERGE_MIN, len(short) - 1)])
 
 
-def _salient_concepts(texts: Sequence[str], exclude: set[str]) -> list[str]:
-    """Content stems and stem bigrams frequent across references, shown in a readable form."""
-    counts: Counter[str] = Counter()
+def _salient_concepts(texts: Sequence[str], ground: Background, exclude: set[str]) -> list[str]:
+    """Content stems and stem bigrams the references share and ordinary news seldom uses,
+    shown in a readable form, most salient first."""
     docs: Counter[str] = Counter()
     surface: dict[str, Counter[str]] = {}
     for text in texts:
-        words = [w for w in content_stems(text) if w not in NEWS_GENERIC and len(w) > 2]
-        terms = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if a != b]
-        terms = [t for t in terms if not set(t.split()) & exclude]
-        counts.update(terms)
-        docs.update(set(terms))
+        words = [w for w in content_stems(_undot(text)) if w not in NEWS_GENERIC and len(w) > 2]
+        terms = set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if a != b}
+        docs.update(t for t in terms if not set(t.split()) & exclude)
         for word in re.findall(r"[a-z0-9]+", text.lower()):
             surface.setdefault(stem(word), Counter())[word] += 1
-    minimum = _min_docs(texts)
-    total = sum(len(text.split()) for text in texts)
-    readable = {t: " ".join(_readable(s, surface) for s in t.split()) for t in counts}
-    ranked = sorted(
-        (
-            t
-            for t, n in counts.items()
-            if n >= MIN_COUNT
-            and docs[t] >= minimum
-            and _specificity(readable[t], n, total) >= MIN_SPECIFICITY
-        ),
-        key=lambda t: (docs[t], counts[t] * (1.5 if " " in t else 1.0)),
-        reverse=True,
-    )
-    return [readable[t] for t in ranked[:MAX_CONCEPTS]]
+    minimum = max(MIN_DOCS, round(MIN_SHARE * len(texts)))
+    scored: list[tuple[float, str]] = []
+    for term, n in docs.items():
+        rate = ground.rate(term)
+        if n < minimum or term in ground.boilerplate or rate > MAX_BACKGROUND_RATE:
+            continue
+        if any(part in ground.boilerplate for part in term.split()):
+            continue
+        lift = _lift(n / len(texts), rate)
+        if lift >= MIN_LIFT:
+            scored.append((n * math.log(lift), term))
+    scored.sort(reverse=True)
+    return [" ".join(_readable(s, surface) for s in t.split()) for _, t in scored[:MAX_CONCEPTS]]
+
+
+def _description_terms(description: str, ground: Background, exclude: set[str]) -> list[str]:
+    """The user's own words for the subject, kept when ordinary news seldom uses them."""
+    surface: dict[str, Counter[str]] = {}
+    for word in re.findall(r"[a-z0-9]+", description.lower()):
+        surface.setdefault(stem(word), Counter())[word] += 1
+    words = [w for w in content_stems(_undot(description)) if w not in NEWS_GENERIC and len(w) > 2]
+    kept = [
+        w for w in dict.fromkeys(words)
+        if w not in exclude and w not in ground.boilerplate and ground.rate(w) <= MAX_BACKGROUND_RATE / 5
+    ]
+    return [_readable(w, surface) for w in kept]
 
 
 def _readable(stem_form: str, surface: dict[str, Counter[str]]) -> str:

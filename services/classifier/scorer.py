@@ -16,6 +16,7 @@ so a threshold of 0.5 means the same thing everywhere.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from typing import Any
 from services.classifier.lexicon import GroupMatch, Lexicon
 from services.classifier.salience import derive_refinements
 from services.classifier.similarity import PassageHit, PassageIndex
-from services.classifier.text import passages, plain_text, tokenize
+from services.classifier.text import Token, is_digest, passages, plain_text, segment_starts, tokenize
 from shared.topics import Refinements, ResolvedTopic, TermGroup
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,16 @@ PENALTY_WEIGHT = 0.9  # per distinct off-topic term, up to PENALTY_CAP
 PENALTY_CAP = 2
 PROXIMITY_WINDOW = 60  # words: the required clauses should meet within one paragraph or so
 PROXIMITY_Z = 1.6  # subtracted when they only meet across a longer stretch of text
+# The last require clause names the subject (what happens); when its only evidence is weak
+# ("summit", "ties", "visits") the text never reaches the topic's threshold, whatever the
+# headline or the similarity add: on real streams every such alert was false.
+WEAK_SUBJECT_MARGIN = 0.4  # the cap sits this far (log-odds) below the threshold
+# The clauses must meet within a couple of sentences (a headline is one sentence): a digest,
+# a live blog or a long article that names the actors in one story and the subject in another
+# is not about them. Evidence met only beyond the lead of a long text is a passing mention.
+SEGMENT_WINDOW = 2  # consecutive sentences
+LEAD_SEGMENTS = 3  # summary sentences after the headline
+SCATTERED_Z = 2.0  # subtracted when no such window exists
 NO_REFINEMENT_Z = -4.0  # a topic with neither refinements nor references scores ~0
 PASSAGE_QUOTE_CHARS = 300
 CLAUSE_LABEL_GROUPS = 3  # a missing clause is named by this many of its groups
@@ -74,14 +85,21 @@ class TopicScorer:
             for ref in topic.references
             for passage in passages(ref.text)
         ]
+        if topic.description:
+            self._passages.append(_Passage("description", topic.description))
         self._index = PassageIndex([p.text for p in self._passages])
         self.derived = topic.refinements.empty
         self.refinements: Refinements = (
-            derive_refinements(topic.references) if self.derived else topic.refinements
+            derive_refinements(topic.references, topic.description) if self.derived
+            else topic.refinements
         )
         groups = self.refinements.groups
         self._lexicon = Lexicon((g.name, g.terms) for g in groups)
         self._labels = {g.name: g.label for g in groups}
+        self._weights = {
+            g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
+            for g in groups
+        }
         self._evidence_groups = [n for clause in self.refinements.require for n in clause]
         self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
         self._conditional = [g for g in groups if g.counts_as or g.only_with]
@@ -93,6 +111,15 @@ class TopicScorer:
             len(groups),
             "derived from references" if self.derived else "refined",
         )
+
+    def evidence_groups(self, title: str, summary: str) -> list[str]:
+        """The evidence groups a text matches (what feedback learning weighs)."""
+        title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
+        summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
+        text = f"{title_text} \n {summary_text}" if summary_text else title_text
+        raw = self._lexicon.match(text, tokenize(text), len(title_text))
+        matches = _resolve_aliases(raw, self._conditional)
+        return [g for g in self._evidence_groups if g in matches]
 
     def score(self, title: str, summary: str) -> Score:
         title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
@@ -111,6 +138,10 @@ class TopicScorer:
         penalty_terms = [s for g in self.refinements.penalize if g in matches for s in matches[g].surfaces]
         context_terms = [s for g in self.refinements.contexts if g in matches for s in matches[g].surfaces]
         missing = [c for c in self.refinements.require if not any(g in matches for g in c)]
+        # A name rare enough in ordinary news to be the subject itself ("Tyre Nichols").
+        named = [g for g in self.refinements.subject_names if g in matches]
+        if named and self.refinements.require[-1] in missing:
+            missing.remove(self.refinements.require[-1])
         # Hardware named beside a drill or a parade is the event's own, not hardware changing
         # hands: a context that "explains" a group makes its evidence weak for this text.
         weak = set(self.refinements.weak).union(
@@ -123,10 +154,10 @@ class TopicScorer:
         weakly = [
             c
             for index, c in enumerate(self.refinements.require)
-            if c not in missing
+            if c not in missing and not (named and index == len(self.refinements.require) - 1)
             and (
                 all(g in weak for g in c if g in matches)
-                or sum(g in matches for g in c) < self.refinements.clause_minimum(index)
+                or self._clause_weight(c, matches) < self.refinements.clause_minimum(index) - 1e-9
             )
         ]
         # Weak evidence ("summit", "ties", "supplies") next to an off-topic context ("gas",
@@ -135,6 +166,12 @@ class TopicScorer:
         missing += discounted
         weakly = [c for c in weakly if c not in discounted]
         span = _clause_span(self.refinements.require, matches) if not missing else 0
+        located = (
+            _clause_segments(self._located_clauses(matches, weak), matches, tokens, text,
+                             len(title_text), is_digest(title_text))
+            if not missing and len(self.refinements.require) > 1
+            else True
+        )
         matched_evidence = [g for g in self._evidence_groups if g in matches]
         extra = max(0, len(matched_evidence) - len(self.refinements.require))
         title_clauses = sum(
@@ -156,14 +193,22 @@ class TopicScorer:
         )
         if penalty_terms:
             distinct = len({term.lower() for term in penalty_terms})
-            components["penalty"] = -PENALTY_WEIGHT * min(distinct, PENALTY_CAP)
-        if span > PROXIMITY_WINDOW:
+            # Another story named in the headline is what the article is about.
+            headline = any(matches[g].in_title for g in self.refinements.penalize if g in matches)
+            components["penalty"] = -PENALTY_WEIGHT * (min(distinct, PENALTY_CAP) + int(headline))
+        if not located:
+            components["scattered"] = -SCATTERED_Z
+        elif span > PROXIMITY_WINDOW:
             components["proximity"] = -PROXIMITY_Z
         z = sum(components.values())
         if missing:
             z = min(z, MISSING_CLAUSE_CAP)
+        subject_weak = bool(self.refinements.require) and self.refinements.require[-1] in weakly
+        if subject_weak or not located:
+            z = min(z, _logit(self.topic.threshold) - WEAK_SUBJECT_MARGIN)
         value = 1.0 / (1.0 + math.exp(-z))
-        notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued)
+        notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued,
+                       located, subject_weak)
         explanation = self._explain(value, matches, notes, hit, components, z)
         return Score(self.topic.id, round(value, 4), explanation)
 
@@ -199,12 +244,18 @@ class TopicScorer:
             )
         for clause in notes.weakly:
             said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
-            penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}")
+            alone = " (weak evidence alone never alerts)" if (
+                notes.subject_weak and clause == self.refinements.require[-1]) else ""
+            penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}{alone}")
+        if not notes.located:
+            penalties.append(
+                "the clauses never meet within two sentences of the lead: a digest or a passing mention"
+            )
         if notes.penalty_terms:
             penalties.append(
                 f"points to another story: {', '.join(dict.fromkeys(notes.penalty_terms))}"
             )
-        if notes.span > PROXIMITY_WINDOW:
+        if notes.located and notes.span > PROXIMITY_WINDOW:
             penalties.append(f"evidence scattered over {notes.span} words, not one passage")
         verdict = "relevant" if value >= self.topic.threshold else "not relevant"
         found = [self._labels[g] for g in self._evidence_groups if g in matches][:4]
@@ -231,6 +282,22 @@ class TopicScorer:
         return explanation
 
 
+    def _clause_weight(self, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> float:
+        return sum(self._weights.get(g, 1.0) for g in clause if g in matches)
+
+    def _located_clauses(
+        self, matches: dict[str, GroupMatch], weak: set[str]
+    ) -> list[tuple[str, ...]]:
+        """The clauses the lead must show together: for the subject, its strong groups when
+        it has any (a live blog's "talks" headline must not borrow another story's missiles)."""
+        clauses = [c for c in self.refinements.require if any(g in matches for g in c)]
+        if not clauses:
+            return clauses
+        strong = tuple(g for g in clauses[-1] if g in matches and g not in weak)
+        if strong:
+            clauses[-1] = strong
+        return clauses
+
     def _cue_label(self, name: str) -> str:
         """The cues a conditional group waits for, named like a clause."""
         return self._clause_label(self.refinements.group(name).only_with).replace(" / ", " or ")
@@ -252,6 +319,8 @@ class _Notes:
     penalty_terms: list[str]
     span: int
     uncued: list[tuple[str, list[str]]]
+    located: bool = True
+    subject_weak: bool = False
 
 
 def _resolve_aliases(
@@ -277,6 +346,40 @@ def _resolve_aliases(
             target.positions = sorted(target.positions + match.positions)
             target.in_title = target.in_title or match.in_title
     return matches
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def _clause_segments(
+    require: Sequence[tuple[str, ...]],
+    matches: dict[str, GroupMatch],
+    tokens: Sequence[Token],
+    text: str,
+    title_end: int,
+    digest: bool,
+) -> bool:
+    """Whether every clause is matched inside one passage of the lead: a headline part alone
+    or with the first summary sentence, or two consecutive sentences among the first few. A
+    digest's evidence must sit in one of its pieces.
+    """
+    starts = segment_starts(text, title_end, digest=digest)
+    per_clause = [
+        {bisect.bisect_right(starts, tokens[p].start) - 1 for g in clause if g in matches
+         for p in matches[g].positions}
+        for clause in require
+    ]
+    title_parts = sum(1 for start in starts if start < title_end)
+    windows: list[set[int]] = []
+    for part in range(title_parts):
+        windows.append({part})
+        if not digest and title_parts == 1 < len(starts):
+            windows.append({part, title_parts})
+    for begin in range(title_parts, min(title_parts + LEAD_SEGMENTS, len(starts))):
+        windows.append({begin} if digest else set(range(begin, begin + SEGMENT_WINDOW)))
+    return any(all(segs & window for segs in per_clause) for window in windows)
 
 
 def _clause_span(require: Sequence[tuple[str, ...]], matches: dict[str, GroupMatch]) -> int:

@@ -20,7 +20,9 @@ STEM_CACHE_SIZE = 200_000
 PASSAGE_MAX_WORDS = 90
 PASSAGE_MIN_WORDS = 12
 
-_TOKEN = re.compile(r"[^\W_]+")  # Unicode words: "ciężkim" must not yield "kim"
+# Unicode words ("ciężkim" must not yield "kim"); a dotted acronym ("A.I.", "U.N.") is one
+# word, read without its dots, so it matches "AI" and "UN".
+_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+")
 _CALIBRE = re.compile(r"\d{2,3}mm")
 CALIBRE_STEM = "mm"  # "152mm", "122mm": one term for every calibre
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -65,16 +67,50 @@ def plain_text(raw: str) -> str:
     return _WHITESPACE.sub(" ", raw).strip()
 
 
+# A live blog's headline joins two stories with ";", "|", a dash or " as " ("missiles
+# destroyed in Crimea; Xi and Putin to hold talks"): each part is a sentence of its own.
+_TITLE_SPLIT = re.compile(r"\s(?:\||•|–|—|-)\s|;\s|\s+as\s+", re.IGNORECASE)
+# A digest or live blog strings unrelated stories into one sentence ("missiles destroyed in
+# Crimea, as Xi tells Putin ..."): its sentences are cut at these joints too.
+_DIGEST_SPLIT = re.compile(r",\s+(?:as|while|and|but|plus)\s+|;\s|\s[–—]\s|\s+as\s+", re.IGNORECASE)
+_DIGEST_TITLE = re.compile(
+    r"\b(?:live|latest|at a glance|what we know|first thing|briefing|newsletter|round-?up|"
+    r"key events|as it happened|morning report|evening report|in brief|news wrap|digest|"
+    r"day \d+ of)\b",
+    re.IGNORECASE,
+)
+
+
+def is_digest(title: str) -> bool:
+    """Live blogs, briefings and round-ups: many stories under one headline."""
+    return bool(_DIGEST_TITLE.search(title))
+
+
+def segment_starts(text: str, title_end: int, *, digest: bool = False) -> list[int]:
+    """Character offsets where sentences begin. In a digest the headline's parts are
+    sentences of their own and its sentences are cut further at the joints between stories.
+    """
+    starts = [0]
+    if digest:
+        starts += [m.end() for m in _TITLE_SPLIT.finditer(text, 0, title_end)]
+    if title_end < len(text):
+        starts.append(title_end)
+        starts += [m.end() for m in _SENTENCE_END.finditer(text, title_end)]
+        if digest:
+            starts += [m.end() for m in _DIGEST_SPLIT.finditer(text, title_end)]
+    return sorted(set(starts))
+
+
 def tokenize(text: str) -> list[Token]:
     """Lowercase word tokens with offsets; possessive 's is dropped, hyphens split words."""
     lowered = _POSSESSIVE.sub("  ", text.lower())
-    return [Token(stem(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+    return [Token(stem(m.group().replace(".", "")), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
 
 
 def stems(text: str) -> list[str]:
     """Stems only, for vocabulary building where offsets do not matter."""
     lowered = _POSSESSIVE.sub("  ", text.lower())
-    return [stem(word) for word in _TOKEN.findall(lowered)]
+    return [stem(word.replace(".", "")) for word in _TOKEN.findall(lowered)]
 
 
 def content_stems(text: str) -> list[str]:

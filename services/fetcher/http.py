@@ -205,6 +205,8 @@ def _make_transport(limits: FetchLimits, *, allow_private: bool) -> httpx.AsyncH
     transport = httpx.AsyncHTTPTransport(trust_env=False, retries=0)
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=ssl.create_default_context(),
+        http1=True,
+        http2=True,  # negotiated by ALPN: one multiplexed connection where a server offers it
         # Our HostLimiter bounds requests in flight; the pool may keep one idle connection
         # per host slot, so hosts taking turns do not evict each other's keep-alives.
         max_connections=None,

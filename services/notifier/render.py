@@ -95,6 +95,8 @@ class Alert:
     test: bool = False
     update: bool = False  # a later article of a story already alerted (grown coverage)
     story: Story | None = None
+    # Signed link where the reader labels this alert (shared.feedback_tokens), when configured.
+    feedback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,18 @@ def _title(alert: Alert) -> str:
     return f"{TEST_MARK} {title}" if alert.test else title
 
 
+FEEDBACK_CHOICES = (("relevant", "Relevant"), ("not-relevant", "Not relevant"))
+
+
+def feedback_links(alert: Alert) -> list[tuple[str, str]]:
+    """(label, url) per verdict on the alert's signed feedback link; empty when none."""
+    base = safe_url(alert.feedback_url)
+    if not base:
+        return []
+    joiner = "&" if "?" in base else "?"
+    return [(text, f"{base}{joiner}label={value}") for value, text in FEEDBACK_CHOICES]
+
+
 def plain_alert(alert: Alert, now: datetime) -> str:
     """The readable plain-text body: e-mail text part, console output, Slack fallback."""
     lines = [_title(alert)]
@@ -241,6 +255,9 @@ def plain_alert(alert: Alert, now: datetime) -> str:
     passage = _passage(alert)
     if passage:
         lines.append(f'Nearest reference ({passage[1]}): "{passage[0]}"')
+    links = feedback_links(alert)
+    if links:
+        lines += ["", "Was this relevant? " + " · ".join(f"{text}: {url}" for text, url in links)]
     if alert.test:
         lines += ["", "This is a test message from newswatch (`newswatch notify test`)."]
     return "\n".join(lines)
@@ -265,6 +282,9 @@ def plain_batch(batch: Batch, now: datetime) -> str:
             if _summary(alert):
                 lines.append(f"  Why: {cut(_summary(alert), 200)}")
             lines += _plain_story(alert, now, in_batch=True, indent="  ")
+            links = feedback_links(alert)
+            if links:
+                lines.append("  " + " · ".join(f"{text}: {url}" for text, url in links))
         lines.append("")
     if batch.story_count() > shown:
         lines.append(f"… and {batch.story_count() - shown} more.")
@@ -406,6 +426,10 @@ def slack_alert(alert: Alert, now: datetime) -> dict[str, Any]:
         blocks.append(
             _context(slack_fit(f"Nearest reference ({source}): “{text}”", SLACK_CONTEXT_LIMIT))
         )
+    links = feedback_links(alert)
+    if links:
+        blocks.append(_context("Was this relevant? " + " · ".join(
+            slack_link(url, text, 40) for text, url in links)))
     if alert.test:
         blocks.append(_context("This is a test message from `newswatch notify test`."))
     fallback = f"{title} ({alert.topic_name}, score {alert.score:.2f}) {alert.outlet}"
@@ -472,6 +496,9 @@ def _slack_entry(entry: StoryEntry, now: datetime) -> str:
         if story is not None:
             room = SLACK_ENTRY_LIMIT - len("\n".join(lines)) - 7
             lines.append(f"      {_slack_also(story, room, compact=True)}")
+    links = feedback_links(alert)
+    if links:
+        lines.append("      " + " · ".join(slack_link(url, text, 40) for text, url in links))
     return "\n".join(lines)
 
 
@@ -608,6 +635,10 @@ def html_alert(alert: Alert, now: datetime) -> str:
         parts.append(
             f"<blockquote>{_h(passage[0])}<br><small>{_h(passage[1])}</small></blockquote>"
         )
+    links = feedback_links(alert)
+    if links:
+        parts.append("<p>Was this relevant? " + " · ".join(
+            _html_link(url, text) for text, url in links) + "</p>")
     if alert.test:
         parts.append("<p><i>This is a test message from newswatch.</i></p>")
     return _html_page("\n".join(parts))
@@ -637,6 +668,9 @@ def _html_entry(entry: StoryEntry, now: datetime) -> str:
             if story.more_outlets:
                 links.append(_more_outlets(story.more_outlets))
             html_text += "<br><small>Also reported by: " + ", ".join(links) + "</small>"
+    verdicts = feedback_links(alert)
+    if verdicts:
+        html_text += "<br><small>" + " · ".join(_html_link(u, t) for t, u in verdicts) + "</small>"
     return html_text + "</li>"
 
 

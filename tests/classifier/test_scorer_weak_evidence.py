@@ -61,7 +61,7 @@ def test_clauses_far_apart_in_a_roundup_are_penalised(axis_scorer: TopicScorer) 
     summary = f"<p>North Korea shows new cruise missiles.</p>{filler}<p>Russia shells Kherson overnight.</p>"
     result = axis_scorer.score("World news briefing", summary)
     assert result.score < 0.5
-    assert any("scattered" in p for p in result.explanation["penalties"])
+    assert any("never meet" in p for p in result.explanation["penalties"])
 
 
 def test_non_ascii_words_do_not_leak_english_fragments(axis_scorer: TopicScorer) -> None:
@@ -69,7 +69,7 @@ def test_non_ascii_words_do_not_leak_english_fragments(axis_scorer: TopicScorer)
     assert not any(line.startswith("North Korea") for line in result.explanation["evidence"])
 
 
-def test_derived_topic_merges_capitals_and_wants_two_actors() -> None:
+def test_derived_topic_merges_capitals_and_weighs_its_subject() -> None:
     text = (
         "Officials in Moscow said Russia would expand trade with Norway. Russia and Norway "
         "signed a fisheries treaty; Oslo praised the fisheries quotas. Russia, Norway and the "
@@ -80,6 +80,7 @@ def test_derived_topic_merges_capitals_and_wants_two_actors() -> None:
     russia = next(g for g in refinements.groups if g.label == "Russia")
     assert "Moscow" in russia.terms
     assert not any(g.label == "Moscow" for g in refinements.groups)
-    assert refinements.min_groups[0] == 2
-    concepts = {g.label for g in refinements.groups if g.name.startswith("concept:")}
-    assert "fisheries" in concepts and not concepts & {"said", "would", "officials"}
+    assert refinements.min_groups == (1.0, 1.0)
+    concepts = {g.label: g.weight for g in refinements.groups if g.name.startswith("concept:")}
+    assert "fisheries" in concepts and not set(concepts) & {"said", "would", "officials"}
+    assert all(0 < w <= 1.0 for w in concepts.values())
