@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
-from newswatch import cli_classify, cli_demo, cli_feedback, cli_feeds, cli_notify, cli_stories
+from newswatch import (
+    cli_classify,
+    cli_demo,
+    cli_feedback,
+    cli_feeds,
+    cli_notify,
+    cli_stories,
+    cli_topics,
+)
 from newswatch.options import config_option, open_context
 from shared.config import load_config
 from shared.exceptions import ConfigError, NewswatchError
@@ -122,7 +130,7 @@ def check_config(config_path: Path | None) -> None:
                f"({', '.join(t.id for t in topics)}), {len(config.subscriptions)} subscriptions")
 
 
-for _module in (cli_feeds, cli_classify, cli_feedback, cli_notify, cli_stories, cli_demo):
+for _module in (cli_feeds, cli_classify, cli_feedback, cli_topics, cli_notify, cli_stories, cli_demo):
     for _command in _module.COMMANDS:
         main_group.add_command(_command)
 
