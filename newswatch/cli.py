@@ -19,6 +19,7 @@ from newswatch import (
     cli_notify,
     cli_status,
     cli_stories,
+    cli_topics,
     cli_web,
 )
 from newswatch.options import config_option, open_context
@@ -161,8 +162,18 @@ def check_config(config_path: Path | None) -> None:
                f"({', '.join(t.id for t in topics)}), {len(config.subscriptions)} subscriptions")
 
 
-for _module in (cli_feeds, cli_classify, cli_feedback, cli_notify, cli_stories, cli_demo, cli_status,
-                cli_health, cli_web):
+for _module in (
+    cli_feeds,
+    cli_classify,
+    cli_feedback,
+    cli_notify,
+    cli_stories,
+    cli_demo,
+    cli_status,
+    cli_health,
+    cli_web,
+    cli_topics,
+):
     for _command in _module.COMMANDS:
         main_group.add_command(_command)
 

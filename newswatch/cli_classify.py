@@ -108,25 +108,36 @@ def _print_explanation(result: Score, indent: str) -> None:
 @click.option(
     "--labels",
     "labels_path",
-    required=True,
+    default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSONL file: one object per line with title, summary, label (1/0).",
 )
+@click.option("--feedback", "use_feedback", is_flag=True,
+              help="Measure on the feedback labels collected so far (the database).")
 @click.option("--topic", "topic_id", default=DEFAULT_EVAL_TOPIC, show_default=True)
 @config_option
 @click.option("--errors", "show_errors", is_flag=True, help="List false positives and negatives.")
 def eval_command(
-    labels_path: Path, topic_id: str, config_path: Path | None, show_errors: bool
+    labels_path: Path | None, use_feedback: bool, topic_id: str, config_path: Path | None,
+    show_errors: bool,
 ) -> None:
     """Precision/recall of a topic on labelled items, at the topic's configured threshold.
 
-    The last line of output is one JSON object:
+    With --feedback the items are the readers' labels in the database: it prints the topic as
+    configured, then as it learns from the labels (the older half teaches, the newer half is
+    measured, then all of them in-sample). The last line of output is one JSON object:
     {"topic","n","tp","fp","fn","tn","precision","recall","f1","threshold"}.
     """
+    if (labels_path is None) == (not use_feedback):
+        raise click.UsageError("give exactly one of --labels FILE or --feedback")
     from services.classifier.evaluate import evaluate, read_labels
     from services.classifier.scorer import TopicScorer
 
     (topic,) = _topics(config_path, topic_id)
+    if use_feedback:
+        _eval_feedback(topic, config_path, show_errors)
+        return
+    assert labels_path is not None
     scorer = TopicScorer(topic)
     try:
         result = evaluate(scorer, read_labels(labels_path))
@@ -137,6 +148,51 @@ def eval_command(
             ident = item.item_id or f"line {item.line}"
             click.echo(f"{kind} {score.score:.4f} [{ident}] {item.title}")
             _print_explanation(score, indent="    ")
+    click.echo(json.dumps(result.metrics()))
+
+
+def _eval_feedback(topic: ResolvedTopic, config_path: Path | None, show_errors: bool) -> None:
+    from newswatch.options import open_context
+    from services.classifier.evaluate import LabelledItem, evaluate
+    from services.classifier.learning import Label, apply, learn
+    from services.classifier.scorer import TopicScorer
+    from shared import store
+
+    try:
+        ctx = open_context(config_path)
+        with ctx.engine.connect() as conn:
+            rows = store.list_feedback(conn, topic.id)
+    except NewswatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not rows:
+        raise click.ClickException(f"no feedback labels for topic {topic.id!r} yet "
+                                   "(newswatch feedback ARTICLE_ID --topic ID relevant|not-relevant)")
+    labels = [Label(r.title or "", r.summary or "", r.label == "relevant") for r in rows]
+    items = [
+        LabelledItem(line=n, title=lab.title, summary=lab.summary, label=int(lab.relevant),
+                     item_id=str(r.article_id))
+        for n, (lab, r) in enumerate(zip(labels, rows, strict=True))
+    ]
+    base = TopicScorer(topic)
+    half = len(labels) // 2
+    early = learn(base, labels[:half]) if half else None
+    learned = learn(base, labels)
+    runs: list[tuple[str, TopicScorer, list[LabelledItem]]] = [("as configured", base, items)]
+    if early is not None:
+        runs.append((f"learned from the older {half}, on the newer {len(items) - half}",
+                     TopicScorer(apply(topic, early)), items[half:]))
+    final = TopicScorer(apply(topic, learned))
+    runs.append(("learned from all (in-sample)", final, items))
+    click.echo(f"{len(labels)} feedback labels for {topic.id}: {sum(x.relevant for x in labels)} relevant")
+    click.echo(f"learned: {learned.describe()}")
+    result = None
+    for name, scorer, subset in runs:
+        result = evaluate(scorer, subset)
+        click.echo(f"{name}: {json.dumps(result.metrics())}")
+        if show_errors:
+            for kind, item, score in result.errors:
+                click.echo(f"  {kind} {score.score:.4f} [article {item.item_id}] {item.title}")
+    assert result is not None
     click.echo(json.dumps(result.metrics()))
 
 

@@ -301,6 +301,14 @@ def get_articles(conn: Connection, article_ids: Sequence[int]) -> list[Row[Any]]
     return list(conn.execute(query))
 
 
+def recent_article_texts(conn: Connection, limit: int) -> list[Row[Any]]:
+    """The newest ``limit`` stored articles' id, title, summary (a background sample)."""
+    return list(conn.execute(
+        select(articles.c.id, articles.c.title, articles.c.summary)
+        .order_by(articles.c.id.desc()).limit(limit)
+    ))
+
+
 def count_articles(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
 

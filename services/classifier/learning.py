@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 PRIOR = 2.0
 MAX_RAISE = 2.0  # a weight never more than doubles (and the scorer caps it at 1)
-MIN_LABELS = 10
-THRESHOLD_PRIOR = 20.0
+MIN_LABELS = 20
+THRESHOLD_PRIOR = 50.0
 THRESHOLD_GRID = tuple(round(0.3 + 0.02 * i, 2) for i in range(31))  # 0.30 .. 0.90
 
 

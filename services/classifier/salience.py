@@ -13,7 +13,8 @@ Calibration: each subject term weighs ``log(rate) / log(p_star)`` where ``rate``
 background document rate and ``p_star = TARGET_RATE / P(any entity)``; the subject is fully
 matched when the matched weights sum to 1, i.e. when, under independence, ordinary news
 containing one of the topic's names would show that much of its subject by chance in at most
-``TARGET_RATE`` of items. Rare actors need little subject; common ones ("China") need a lot.
+``TARGET_RATE`` of items (set 5x below 1 in 10,000 because real terms co-occur). Rare
+actors need little subject; common ones ("China") need a lot.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ MIN_ENTITY_SHARE = 0.2  # a salient name in at least this share
 MIN_DOCS = 2  # ... and never in fewer documents than this
 MIN_LIFT = 30.0  # reference document rate / background rate
 MAX_BACKGROUND_RATE = 0.02  # in more than 2 % of ordinary news: never a topic term
-TARGET_RATE = 1e-4  # a full match by chance in at most 1 of 10,000 ordinary items
+TARGET_RATE = 2e-5  # chance full matches per item, by the independence estimate
 # A protagonist (a person or firm named in most references, not a place) this rare in ordinary
 # news is the subject itself: "Tyre Nichols", "FTX".
 PROTAGONIST_SHARE = 0.7
@@ -97,8 +98,19 @@ def derive_refinements(
                        subject_names=named if len(require) > 1 else ())
 
 
+@lru_cache(maxsize=1)
+def _all_places() -> frozenset[str]:
+    """Countries, capitals, cities (15,000+ people) and US states, lowercase: never protagonists."""
+    from importlib.resources import files
+
+    text = files("services.classifier").joinpath("place_names.txt").read_text(encoding="utf-8")
+    names = set(_places())
+    names |= {line for line in text.splitlines() if line and not line.startswith("#")}
+    return frozenset(names)
+
+
 def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[str]:
-    places = _places()
+    places = _all_places()
     found: set[str] = set()
     for label, terms in entities.items():
         if any(t.lower() in places for t in terms):

@@ -204,7 +204,12 @@ class TopicScorer:
         if missing:
             z = min(z, MISSING_CLAUSE_CAP)
         subject_weak = bool(self.refinements.require) and self.refinements.require[-1] in weakly
-        if subject_weak or not located:
+        # Evidence readers labelled as misleading (a weight learned below 1) that leaves its
+        # clause weak: that kind of false alert must not recur.
+        unlearned = any(
+            self.topic.learned_weights.get(g, 1.0) < 1.0 for c in weakly for g in c if g in matches
+        )
+        if subject_weak or unlearned or not located:
             z = min(z, _logit(self.topic.threshold) - WEAK_SUBJECT_MARGIN)
         value = 1.0 / (1.0 + math.exp(-z))
         notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued,
@@ -261,9 +266,14 @@ class TopicScorer:
         found = [self._labels[g] for g in self._evidence_groups if g in matches][:4]
         reason = ", ".join(found) if found else "no topic terms"
         summary = f"{verdict} ({value:.2f}) to {self.topic.name}: {reason}"
+        subject = self._subject_line(matches)
+        if subject and value >= self.topic.threshold:
+            summary += f"; subject: {subject}"
         if penalties:
             summary += f"; {penalties[0]}"
         explanation: dict[str, Any] = {"summary": summary, "evidence": evidence}
+        if subject:
+            explanation["subject"] = subject
         if hit is not None:
             passage = self._passages[hit.index]
             quote = passage.text
@@ -281,6 +291,25 @@ class TopicScorer:
         }
         return explanation
 
+
+    def _subject_line(self, matches: dict[str, GroupMatch]) -> str:
+        """Which part of the subject clause the text satisfied, as the analyst reads it."""
+        require = self.refinements.require
+        if not require:
+            return ""
+        named = [g for g in self.refinements.subject_names if g in matches]
+        if named:
+            return f"{self._labels[named[0]]} (a name that is the subject itself)"
+        parts = [
+            f"{self._labels[g]} ({', '.join(matches[g].surfaces[:3])})" if not self.derived
+            else self._labels[g]
+            for g in require[-1] if g in matches
+        ]
+        return ", ".join(parts[:4])
+
+    def group_weight(self, name: str) -> float:
+        """A group's weight after learning (1 unless derived or learned)."""
+        return self._weights.get(name, 1.0)
 
     def _clause_weight(self, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> float:
         return sum(self._weights.get(g, 1.0) for g in clause if g in matches)
