@@ -9,9 +9,9 @@ import pytest
 
 from services.classifier.dedup_metrics import load_corpus, score_grouping
 from services.classifier.stories import (
+    GroupingParams,
     Reason,
     StoryArticle,
-    GroupingParams,
     StoryIndex,
     article_time,
     canonical_url,
