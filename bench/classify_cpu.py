@@ -124,6 +124,13 @@ def run_size(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) ->
           f"{scoring * 1000 / n:8.3f}  {(total - scoring) * 1000 / n:8.3f}  "
           f"{wall * 1000 / n:8.3f}  {fill:7.0f}", flush=True)
     ctx.engine.dispose()
+    if args.postgres:  # the bench's own database, not the user's
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def main() -> None:

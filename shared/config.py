@@ -248,6 +248,7 @@ class StoriesConfig(StrictModel):
     window: Duration = timedelta(hours=72)
     syndicated_threshold: float = Field(default=0.5, gt=0, le=0.95)  # MinHash LSH needs >= 2 bands
     event_threshold: float = Field(default=0.27, gt=0, le=1)  # TF-IDF cosine, same event
+    story_threshold: float = Field(default=0.2, ge=0, le=1)  # cosine to a big story's centroid
     updates: bool = True  # a growing story may send an update marked as such
     update_min_new_outlets: int = Field(default=3, ge=1)  # outlets added since the last alert
     update_score_gain: float = Field(default=0.2, gt=0)  # or a score this much higher

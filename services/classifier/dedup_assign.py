@@ -59,7 +59,7 @@ class StoryAssigner:
         self.config = config
         self.index = StoryIndex(GroupingParams(
             window=config.window, syndicated_threshold=config.syndicated_threshold,
-            event_threshold=config.event_threshold,
+            event_threshold=config.event_threshold, story_threshold=config.story_threshold,
         ))
         self.last_seq = 0
 
