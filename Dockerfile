@@ -11,7 +11,7 @@ WORKDIR /app
 
 # Dependencies: this layer is keyed on the lock file alone, so editing code, README or config
 # reuses it (regenerate the lock with scripts/lock-requirements.sh). What never runs is then
-# dropped: test suites, other languages' word lists, C sources and stubs. Only the modules the
+# dropped: test suites, C sources and stubs. Only the modules the
 # services import are precompiled (the rest of scipy & co. stays source), so a start or a
 # healthcheck does not recompile them and the layer stays small.
 COPY requirements.lock ./
@@ -19,14 +19,14 @@ RUN pip install --no-compile --no-deps -r requirements.lock \
     && pip check \
     && site="$(python -c 'import os, sklearn; print(os.path.dirname(os.path.dirname(sklearn.__file__)))')" \
     && find "$site" -depth -type d -name tests -exec rm -rf {} + \
-    && find "$site/wordfreq/data" -type f ! -name '*_en.msgpack.gz' -delete \
     && find "$site" -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pyi' -o -name '*.c' \
         -o -name '*.h' -o -name '*.cpp' \) -delete \
     && PYTHONDONTWRITEBYTECODE= python -c 'import numpy, scipy.sparse, sklearn.feature_extraction, \
-        sklearn.feature_extraction.text, datasketch, Stemmer, selectolax.lexbor, wordfreq, \
+        sklearn.feature_extraction.text, datasketch, Stemmer, selectolax.lexbor, h2, \
         feedparser, httpx, redis, rq, rq.worker, sqlalchemy, sqlalchemy.dialects.postgresql.psycopg, \
         sqlalchemy.dialects.sqlite, psycopg, alembic.command, pydantic, pydantic_settings, yaml, \
-        click, pythonjsonlogger.json, defusedxml.ElementTree, zoneinfo'
+        click, pythonjsonlogger.json, defusedxml.ElementTree, zoneinfo, starlette, jinja2, \
+        uvicorn, prometheus_client, multipart'
 
 # The project itself (small; rebuilt when code changes).
 COPY pyproject.toml README.md ./

@@ -316,3 +316,17 @@ def test_the_lock_file_pins_every_dependency() -> None:
             package = EXTRA_PACKAGES.get((name, extra))
             assert package is not None, f"{spec}: name the package its extra adds in EXTRA_PACKAGES"
             assert package in pinned, f"{spec}: {package} is not in requirements.lock: regenerate it"
+
+
+def test_the_modules_the_image_precompiles_are_installed() -> None:
+    """The Dockerfile's precompile step imports these: a dependency dropped from the lock but
+    left in that list breaks `docker compose build` and nothing else would notice."""
+    import importlib.util
+    import re
+
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    match = re.search(r"PYTHONDONTWRITEBYTECODE= python -c 'import ([^']+)'", dockerfile)
+    assert match, "the precompile step is gone from the Dockerfile"
+    modules = [m.strip() for m in match.group(1).split(",") if m.strip()]
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    assert not missing, f"Dockerfile precompiles modules that are not installed: {missing}"
