@@ -17,12 +17,11 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --no-compile --no-deps -r requirements.lock \
     && pip check \
-    && site="$(python -c 'import os, sklearn; print(os.path.dirname(os.path.dirname(sklearn.__file__)))')" \
+    && site="$(python -c 'import os, yaml; print(os.path.dirname(os.path.dirname(yaml.__file__)))')" \
     && find "$site" -depth -type d -name tests -exec rm -rf {} + \
     && find "$site" -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pyi' -o -name '*.c' \
         -o -name '*.h' -o -name '*.cpp' \) -delete \
-    && PYTHONDONTWRITEBYTECODE= python -c 'import numpy, scipy.sparse, sklearn.feature_extraction, \
-        sklearn.feature_extraction.text, datasketch, Stemmer, selectolax.lexbor, h2, \
+    && PYTHONDONTWRITEBYTECODE= python -c 'import numpy, datasketch, Stemmer, selectolax.lexbor, h2, \
         feedparser, httpx, redis, rq, rq.worker, sqlalchemy, sqlalchemy.dialects.postgresql.psycopg, \
         sqlalchemy.dialects.sqlite, psycopg, alembic.command, pydantic, pydantic_settings, yaml, \
         click, pythonjsonlogger.json, defusedxml.ElementTree, zoneinfo, starlette, jinja2, \

@@ -16,7 +16,7 @@ import click
 from newswatch.options import config_option
 from shared.exceptions import NewswatchError
 
-if TYPE_CHECKING:  # the scorer pulls scikit-learn and wordfreq: only the commands load it
+if TYPE_CHECKING:  # the scorer pulls numpy and the stemmer: only the commands load it
     from services.classifier.scorer import Score, TopicScorer
     from shared.topics import ResolvedTopic
 

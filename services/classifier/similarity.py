@@ -1,9 +1,9 @@
 """TF-IDF similarity between an article and a topic's reference passages.
 
-scikit-learn fits the vocabulary and IDF once per topic. Scoring one article through
-``TfidfVectorizer.transform`` costs a few hundred microseconds of overhead, so the query
-side is done with plain dicts over the fitted weights (same sublinear TF, same IDF, same L2
-norm): a short headline touches only a handful of inverted-index entries.
+The weighting is scikit-learn's ``TfidfVectorizer(sublinear_tf=True, norm="l2")`` (smooth IDF
+``ln((1 + n) / (1 + df)) + 1``, TF ``1 + ln(tf)``, rows L2-normalised), fitted here with plain
+dicts: a few reference passages need no sparse-matrix library, and scoring a short headline
+touches only a handful of inverted-index entries.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from services.classifier.text import content_stems
 
@@ -42,16 +40,17 @@ class PassageIndex:
         self._unknown_sq = 0.0
         if not self.passages:
             return
-        vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, norm="l2")
-        matrix = vectorizer.fit_transform(self.passages).tocsc()
-        vocabulary: dict[str, int] = vectorizer.vocabulary_
-        idf = vectorizer.idf_
-        for term, column in vocabulary.items():
-            self._idf[term] = float(idf[column])
-            start, end = matrix.indptr[column], matrix.indptr[column + 1]
-            rows = matrix.indices[start:end]
-            weights = matrix.data[start:end]
-            self._postings[term] = [(int(r), float(w)) for r, w in zip(rows, weights, strict=True)]
+        counted = [Counter(analyze(passage)) for passage in self.passages]
+        df: Counter[str] = Counter(term for counts in counted for term in counts)
+        n = len(self.passages)
+        self._idf = {term: math.log((1 + n) / (1 + d)) + 1.0 for term, d in df.items()}
+        for row, counts in enumerate(counted):
+            weights = {t: (1.0 + math.log(c)) * self._idf[t] for t, c in counts.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for term in sorted(weights):
+                self._postings[term].append((row, weights[term] / norm))
+        if not self._idf:
+            return
         self._unknown_sq = (sum(self._idf.values()) / len(self._idf)) ** 2 * UNKNOWN_TERM_SHARE
 
     def best(self, text: str) -> PassageHit | None:

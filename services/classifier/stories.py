@@ -36,8 +36,8 @@ from enum import StrEnum
 
 import Stemmer
 from datasketch import MinHash, MinHashLSH
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from services.classifier.stopwords import ENGLISH_STOP_WORDS
 from services.classifier.text import plain_text
 from shared.urls import story_url
 

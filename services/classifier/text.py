@@ -13,7 +13,8 @@ from functools import lru_cache
 
 import Stemmer
 from selectolax.lexbor import LexborHTMLParser
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from services.classifier.stopwords import ENGLISH_STOP_WORDS
 
 STEM_LANGUAGE = "english"
 STEM_CACHE_SIZE = 200_000
