@@ -21,7 +21,7 @@ RUN pip install --no-compile --no-deps -r requirements.lock \
     && find "$site" -depth -type d -name tests -exec rm -rf {} + \
     && find "$site" -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pyi' -o -name '*.c' \
         -o -name '*.h' -o -name '*.cpp' \) -delete \
-    && PYTHONDONTWRITEBYTECODE= python -c 'import numpy, datasketch, Stemmer, selectolax.lexbor, h2, \
+    && PYTHONDONTWRITEBYTECODE= python -c 'import numpy, Stemmer, selectolax.lexbor, h2, \
         feedparser, httpx, redis, rq, rq.worker, sqlalchemy, sqlalchemy.dialects.postgresql.psycopg, \
         sqlalchemy.dialects.sqlite, psycopg, alembic.command, pydantic, pydantic_settings, yaml, \
         click, pythonjsonlogger.json, defusedxml.ElementTree, zoneinfo, starlette, jinja2, \

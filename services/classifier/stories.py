@@ -6,7 +6,7 @@ story before deliveries are routed. Three tests run in order, cheapest and sures
 1. ``exact_link``  -- the canonical link (tracking parameters, ``www.``/``m.``, AMP, fragments
    and default ports removed) was already seen: the same article again.
 2. ``syndicated``  -- the text is a near copy (wire copy under another outlet): MinHash over word
-   shingles, candidates from an LSH index (datasketch), kept above a Jaccard estimate.
+   shingles, candidates from an LSH index (services.classifier.minhash), kept above a Jaccard estimate.
 3. ``same_event``  -- another outlet's own words about the same event: TF-IDF cosine over stemmed
    words (an inverted index of the window, IDF from the live window), names and numbers counted
    twice, news boilerplate ("on Tuesday", "state media", "officials said") dropped. Actors alone
@@ -35,8 +35,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import Stemmer
-from datasketch import MinHash, MinHashLSH
 
+from services.classifier.minhash import MinHash, MinHashLSH
 from services.classifier.stopwords import ENGLISH_STOP_WORDS
 from services.classifier.text import plain_text
 from shared.urls import story_url
@@ -576,7 +576,7 @@ class StoryIndex:
 
 @functools.cache
 def _seeded_minhash() -> MinHash:
-    """Its random permutations are drawn once per process (datasketch redraws per object).
+    """Its random permutations are drawn once per process (a MinHash would redraw them per object).
 
     Shingles are hashed with CRC-32 (C speed; SHA-1 per shingle was most of the MinHash cost):
     the random affine permutations on top make it as good for Jaccard estimates, and

@@ -1,0 +1,54 @@
+"""MinHash/LSH for syndicated copies: estimates track Jaccard, the index finds near copies."""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+
+from services.classifier.minhash import MinHash, MinHashLSH, optimal_bands
+
+WIRE = ("Iran has shipped short-range ballistic missiles to Russia for use in Ukraine, "
+        "Western officials said on Friday, in a transfer that Tehran denies").split()
+REWRITE = WIRE[:-4] + "according to two European intelligence officials".split()
+OTHER = ("Floods force tens of thousands from their homes in southern Brazil as rivers "
+         "burst their banks after days of rain").split()
+
+
+def _shingles(words: list[str]) -> list[bytes]:
+    return [" ".join(words[i:i + 3]).encode() for i in range(len(words) - 2)]
+
+
+def _signature(words: list[str], like: MinHash | None = None) -> MinHash:
+    minhash = MinHash(num_perm=128, hashfunc=zlib.crc32,
+                      permutations=like.permutations if like else None)
+    minhash.update_batch(_shingles(words))
+    return minhash
+
+
+def test_estimate_tracks_the_true_jaccard() -> None:
+    wire = _signature(WIRE)
+    rewrite = _signature(REWRITE, like=wire)
+    a, b = set(_shingles(WIRE)), set(_shingles(REWRITE))
+    assert rewrite.jaccard(wire) == pytest.approx(len(a & b) / len(a | b), abs=0.12)
+    assert _signature(OTHER, like=wire).jaccard(wire) < 0.1
+
+
+def test_index_returns_near_copies_and_forgets_removed_keys() -> None:
+    index = MinHashLSH(threshold=0.5, num_perm=128)
+    wire = _signature(WIRE)
+    index.insert("wire", wire)
+    index.insert("floods", _signature(OTHER, like=wire))
+    assert index.query(_signature(WIRE, like=wire)) == ["wire"]
+    index.remove("wire")
+    assert "wire" not in index and index.query(wire) == []
+    with pytest.raises(ValueError, match="already"):
+        index.insert("floods", wire)
+
+
+@pytest.mark.parametrize(("threshold", "num_perm", "expected"),
+                         [(0.5, 128, (25, 5)), (0.9, 128, (5, 25)), (0.5, 64, (14, 4))])
+def test_bands_are_the_classic_optimum(threshold: float, num_perm: int,
+                                       expected: tuple[int, int]) -> None:
+    """The same (bands, rows) datasketch's MinHashLSH picks for these settings."""
+    assert optimal_bands(threshold, num_perm) == expected
