@@ -8,11 +8,13 @@ import pytest
 
 from services.classifier.minhash import MinHash, MinHashLSH, optimal_bands
 
-WIRE = ("Iran has shipped short-range ballistic missiles to Russia for use in Ukraine, "
-        "Western officials said on Friday, in a transfer that Tehran denies").split()
-REWRITE = WIRE[:-4] + "according to two European intelligence officials".split()
-OTHER = ("Floods force tens of thousands from their homes in southern Brazil as rivers "
-         "burst their banks after days of rain").split()
+WIRE_TEXT = ("Iran has shipped short-range ballistic missiles to Russia for use in Ukraine, "
+             "Western officials said on Friday, in a transfer that Tehran denies")
+OTHER_TEXT = ("Floods force tens of thousands from their homes in southern Brazil as rivers "
+              "burst their banks after days of rain")
+WIRE = WIRE_TEXT.split(" ")
+REWRITE = [*WIRE[:-4], "according", "to", "two", "European", "intelligence", "officials"]
+OTHER = OTHER_TEXT.split(" ")
 
 
 def _shingles(words: list[str]) -> list[bytes]:
