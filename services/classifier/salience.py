@@ -76,6 +76,7 @@ def derive_refinements(
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
     if description:
         concepts += [c for c in _description_terms(description, ground, entity_stems) if c not in concepts]
+    _spell_out_acronyms(entities, concepts)
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms))
         for label, terms in entities.items()
@@ -108,6 +109,18 @@ def _all_places() -> frozenset[str]:
     names |= {str(c["name"]).lower() for c in cache.get_cities().values()}
     names |= {str(s["name"]).lower() for s in cache.get_us_states().values()}
     return frozenset(names)
+
+
+def _spell_out_acronyms(entities: dict[str, list[str]], concepts: list[str]) -> None:
+    """"AI" and "artificial intelligence" are one name: a subject phrase whose initials are an
+    entity's acronym joins that entity (and leaves the subject)."""
+    for terms in entities.values():
+        short = {t.upper() for t in terms if t.isupper() and 2 <= len(t) <= 5}
+        for phrase in list(concepts):
+            words = phrase.split()
+            if len(words) >= 2 and "".join(w[0] for w in words).upper() in short:
+                terms.append(phrase)
+                concepts.remove(phrase)
 
 
 def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[str]:
