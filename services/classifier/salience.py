@@ -55,7 +55,9 @@ NEWS_GENERIC_WORDS = (
     "international national news agency monday tuesday wednesday thursday friday saturday "
     "sunday january february march april june july august september october november "
     "december today recent recently later earlier since part well made make many much "
-    "number continue continues continued"
+    "number continue continues continued "
+    # live blogs' clock
+    "gmt bst utc est edt cet cest pst pdt am pm"
 )
 NEWS_GENERIC = frozenset(stem(w) for w in NEWS_GENERIC_WORDS.split())
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", re.MULTILINE)
