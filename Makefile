@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test check lint typecheck services bench eval clean
+.PHONY: install run demo test check lint typecheck services bench eval clean fault-test compose-test
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -28,6 +28,11 @@ services:
 test: install services
 	$(BIN)/pytest -q
 
+# Opt-in, not part of `make test`: the compose stack on a real Docker engine (DOCKER_HOST or the
+# local socket; Compose v2 >= 2.24). Skips with the reason when no engine is reachable.
+compose-test: install services
+	NEWSWATCH_COMPOSE_TEST=1 $(BIN)/pytest -v -s -rs --timeout 2400 tests/compose
+
 lint: install
 	$(BIN)/ruff check .
 
@@ -43,3 +48,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Opt-in (minutes): own Redis :6390 and PostgreSQL :5440, real services, faults; prints the table.
+fault-test: install
+	NEWSWATCH_FAULT_TESTS=1 $(BIN)/pytest -q tests/faults --timeout 600

@@ -1,11 +1,19 @@
-"""The whole pipeline on a real day of news (not a test; the data is not ours to ship).
+"""The whole pipeline on a real day of news, beside the naive loop (not a test; the data is not ours).
 
-Serves a JSONL stream (feed, title, summary, link, published) as one RSS 2.0 feed per source
-from a local HTTP server, runs `newswatch run --once` on it (embedded mode, a fresh SQLite
-database, a console subscription, alert_max_age 0 because the day is in the past), and prints
-the wall time, what was stored, scored and alerted, and the alerts themselves.
+Serves a JSONL stream (feed, title, summary, link, published) as one RSS 2.0 feed per source,
+each feed on its real host's own loopback address (127.0.0.N, one per host, same port) with
+``--latency`` seconds of server latency per response (HTTP/1.1 keep-alive), and a local Slack
+receiver. Then, in the same run:
+
+* newswatch: ``newswatch run --once`` on embedded defaults (fresh SQLite, one Slack
+  subscription to the built-in topic, alert_max_age 0 because the day is in the past);
+* the naive loop people write instead: ``feedparser.parse(url)`` per feed, a keyword query,
+  one Slack post per match.
+
+Prints wall time, CPU and peak memory (ru_maxrss) of each process, and what each sent.
 
     .venv/bin/python bench/stream_pipeline.py ../shared/stream/2023-09-13.jsonl
+    .venv/bin/python bench/stream_pipeline.py DAY.jsonl --latency 0 --profile /tmp/run.prof
 """
 
 from __future__ import annotations
@@ -19,12 +27,32 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
+
+NAIVE_LOOP = r'''
+import json, re, sys, urllib.request
+import feedparser
+feeds, slack = json.loads(sys.argv[1]), sys.argv[2]
+pattern = re.compile(r"(north korea|iran|china|belarus).*(russia|moscow|putin)"
+                     r"|(russia|moscow|putin).*(north korea|iran|china|belarus)", re.I | re.S)
+sent = 0
+for url in feeds:
+    for entry in feedparser.parse(url).entries:
+        text = entry.get("title", "") + " " + entry.get("summary", "")
+        if pattern.search(text):
+            body = json.dumps({"text": entry.get("title", "") + " " + entry.get("link", "")})
+            request = urllib.request.Request(slack, body.encode(), {"Content-Type": "application/json"})
+            urllib.request.urlopen(request).read()
+            sent += 1
+print(f"naive loop: {len(feeds)} feeds, {sent} Slack posts")
+'''
 
 
 def rss(items: list[dict[str, Any]]) -> bytes:
@@ -43,58 +71,157 @@ def rss(items: list[dict[str, Any]]) -> bytes:
             + "".join(parts) + "</channel></rss>").encode()
 
 
-def serve(bodies: list[bytes]) -> ThreadingHTTPServer:
+class Slack:
+    """Counts posts per receiver path (/newswatch, /naive)."""
+
+    def __init__(self) -> None:
+        self.posts: dict[str, list[str]] = defaultdict(list)
+        self.lock = threading.Lock()
+
+
+def serve_host(address: str, port: int, bodies: dict[str, bytes], latency: float,
+               slack: Slack | None = None) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real feed servers do
+
         def do_GET(self) -> None:  # noqa: N802
-            body = bodies[int(self.path.strip("/").split(".")[0])]
+            time.sleep(latency)
+            body = bodies.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
+        def do_POST(self) -> None:  # noqa: N802
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            assert slack is not None
+            with slack.lock:
+                slack.posts[self.path].append(data.decode("utf-8", "replace"))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((address, port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+@dataclass
+class Measured:
+    wall: float
+    cpu: float
+    peak_mib: float
+    stdout: str
+    stderr: str
+    code: int
+
+
+def measure(command: list[str], env: dict[str, str]) -> Measured:
+    """Run ``command``; wall clock, CPU (user + sys) and peak RSS of that one child."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                        out.read().decode(), err.read().decode(), process.returncode)
+
+
+def host_layout(by_feed: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    """Each real host gets its own loopback address, in order of first appearance."""
+    addresses: dict[str, str] = {}
+    for name in sorted(by_feed):
+        host = urlsplit(name).hostname or name
+        if host not in addresses:
+            n = len(addresses) + 2
+            addresses[host] = f"127.0.{n // 250}.{n % 250 + 1}"
+    return addresses
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stream", type=Path)
+    parser.add_argument("--latency", type=float, default=0.3, help="seconds per response")
+    parser.add_argument("--skip-naive", action="store_true", help="newswatch only")
+    parser.add_argument("--profile", type=Path, help="cProfile newswatch's run into this file")
+    parser.add_argument("--database-url", help="instead of a fresh SQLite file (PostgreSQL)")
+    parser.add_argument("--show-alerts", action="store_true", help="print what Slack received")
+    parser.add_argument("--log", type=Path, help="newswatch's INFO log goes to this file")
     args = parser.parse_args()
     by_feed: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in args.stream.read_text(encoding="utf-8").splitlines():
         if line.strip():
             item = json.loads(line)
             by_feed[item["feed"]].append(item)
-    names = sorted(by_feed)
-    server = serve([rss(by_feed[name]) for name in names])
-    port = server.server_address[1]
+    addresses = host_layout(by_feed)
+    bodies: dict[str, dict[str, bytes]] = defaultdict(dict)
+    urls: dict[str, str] = {}
+    for i, name in enumerate(sorted(by_feed)):
+        address = addresses[urlsplit(name).hostname or name]
+        bodies[address][f"/{i}.xml"] = rss(by_feed[name])
+        urls[name] = f"{address}/{i}.xml"
+    slack = Slack()
+    slack_server = serve_host("127.0.0.1", 0, {}, 0.0, slack)
+    port = slack_server.server_address[1]
+    servers = [serve_host(a, port, b, args.latency) for a, b in bodies.items()]
+    feed_urls = {name: f"http://{urls[name].replace('/', f':{port}/', 1)}" for name in urls}
     workdir = Path(tempfile.mkdtemp(prefix="nw-stream-"))
-    feeds = "\n".join(f'  - {{url: "http://127.0.0.1:{port}/{i}.xml", name: "{n}"}}'
-                      for i, n in enumerate(names))
+    feeds = "\n".join(f'  - {{url: "{feed_urls[n]}", name: "{n}"}}' for n in sorted(by_feed))
     config = workdir / "newswatch.yaml"
-    config.write_text(f"alert_max_age: 0\nfetcher: {{allow_private_networks: true}}\nfeeds:\n{feeds}\n"
-                      "subscriptions:\n  - id: console\n    topics: [axis]\n    console: {}\n")
-    env = {**os.environ, "NEWSWATCH_DATA_DIR": str(workdir / "data"), "LOG_LEVEL": "WARNING"}
-    env.pop("DATABASE_URL", None)
+    config.write_text(
+        "alert_max_age: 0\nfetcher: {allow_private_networks: true}\n"
+        "notifier: {slack_min_interval: 0s}\n"
+        f"feeds:\n{feeds}\nsubscriptions:\n  - id: slack\n    topics: [axis]\n"
+        f"    slack: {{webhook_url: 'http://127.0.0.1:{port}/newswatch'}}\n"
+    )
+    env = {**os.environ, "NEWSWATCH_DATA_DIR": str(workdir / "data"),
+           "LOG_LEVEL": "INFO" if args.log else "WARNING"}
     env.pop("REDIS_URL", None)
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "newswatch", "run", "--once", "--config", str(config)],
-                            env=env, capture_output=True, text=True, check=False)
-    wall = time.monotonic() - started
-    print(result.stdout)
-    if result.returncode:
-        print(result.stderr[-3000:], file=sys.stderr)
-        raise SystemExit(result.returncode)
-    print(f"{len(names)} feeds, {sum(map(len, by_feed.values()))} entries: one `run --once` pass "
-          f"took {wall:.1f} s wall (database kept in {workdir})")
-    server.shutdown()
+    env.pop("DATABASE_URL", None)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
+    command = [sys.executable, *profile, "-m", "newswatch", "run", "--once", "--config", str(config)]
+    entries = sum(map(len, by_feed.values()))
+    print(f"{len(by_feed)} feeds on {len(addresses)} hosts, {entries} entries, "
+          f"{args.latency * 1000:.0f} ms latency per response")
+    ours = measure(command, env)
+    if ours.code:
+        print(ours.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(ours.code)
+    print(ours.stdout.strip())
+    if args.log:
+        args.log.write_text(ours.stderr, encoding="utf-8")
+    print(f"newswatch run --once: {ours.wall:.2f} s wall, {ours.cpu:.2f} s CPU, "
+          f"peak {ours.peak_mib:.0f} MiB, {len(slack.posts['/newswatch'])} Slack posts")
+    if args.show_alerts:
+        for post in slack.posts["/newswatch"]:
+            print("  ", json.loads(post).get("text", "")[:160].replace("\n", " | "))
+    if not args.skip_naive:
+        naive_feeds = json.dumps([feed_urls[n] for n in sorted(by_feed)])
+        naive = measure([sys.executable, "-c", NAIVE_LOOP, naive_feeds,
+                         f"http://127.0.0.1:{port}/naive"], env)
+        if naive.code:
+            print(naive.stderr[-3000:], file=sys.stderr)
+        print(f"{naive.stdout.strip()}: {naive.wall:.2f} s wall, {naive.cpu:.2f} s CPU, "
+              f"peak {naive.peak_mib:.0f} MiB, {len(slack.posts['/naive'])} Slack posts")
+        print(f"newswatch is {naive.wall / ours.wall:.1f}x the naive loop (wall)")
+    print(f"(database kept in {workdir})")
+    for server in [*servers, slack_server]:
+        server.shutdown()
 
 
 if __name__ == "__main__":

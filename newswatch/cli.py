@@ -15,15 +15,16 @@ from newswatch import (
     cli_demo,
     cli_feedback,
     cli_feeds,
+    cli_health,
     cli_notify,
+    cli_status,
     cli_stories,
     cli_topics,
+    cli_web,
 )
 from newswatch.options import config_option, open_context
-from shared.config import load_config
 from shared.exceptions import ConfigError, NewswatchError
 from shared.logs import configure_logging
-from shared.settings import get_settings
 
 log = logging.getLogger("newswatch")
 
@@ -46,6 +47,8 @@ def stop_on_signals() -> threading.Event:
 @click.option("--log-json", is_flag=True, default=None, help="Log as JSON lines ($LOG_FORMAT=json).")
 def main_group(log_level: str | None, log_json: bool | None) -> None:
     """Watch news feeds, score articles against topics, alert subscribers once per story."""
+    from shared.settings import get_settings
+
     settings = get_settings()
     configure_logging(log_level or settings.log_level,
                       json_format=bool(log_json) or settings.log_format == "json")
@@ -54,14 +57,27 @@ def main_group(log_level: str | None, log_json: bool | None) -> None:
 @main_group.command()
 @config_option
 @click.option("--once", is_flag=True, help="Poll every feed once, process and deliver, then exit.")
-def run(config_path: Path | None, once: bool) -> None:
+@click.option("--drain-timeout", default="120s", show_default=True,
+              help="With --once: wait this long for retries that fall due; exit 1 if any "
+                   "delivery is still unsent then.")
+def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
     """All services in one process (SQLite + in-process queue unless DATABASE_URL/REDIS_URL)."""
     from newswatch.embedded import run_embedded
+    from shared.durations import parse_duration
 
+    try:
+        timeout = parse_duration(drain_timeout).total_seconds()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--drain-timeout") from None
     ctx = open_context(config_path, migrate_first=True)
-    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals())
+    summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals(),
+                           drain_timeout=timeout)
     if once:
         click.echo(summary.render())
+        pending = summary.pending_line()
+        if pending:
+            click.echo(pending, err=True)
+            sys.exit(1)
 
 
 @main_group.command()
@@ -82,8 +98,9 @@ def fetcher(config_path: Path | None, once: bool) -> None:
 @main_group.command()
 @config_option
 @click.option("--burst", is_flag=True, help="Drain the queue, then exit (RQ burst mode).")
-@click.option("--recover-after", default="10m", show_default=True,
-              help="Re-enqueue articles left unscored this long (a worker died mid-job).")
+@click.option("--recover-after", default="30s", show_default=True,
+              help="Re-enqueue articles left unscored this long (a worker died mid-job, "
+                   "Redis lost its jobs); swept every 10s while the queue is idle.")
 def classifier(config_path: Path | None, burst: bool, recover_after: str) -> None:
     """The classifier worker: score articles against every topic, route matches."""
     from services.classifier import service
@@ -108,11 +125,24 @@ def notifier(config_path: Path | None, burst: bool) -> None:
 
 @main_group.command()
 @config_option
-def migrate(config_path: Path | None) -> None:
-    """Create or upgrade the database schema (a one-shot step in compose)."""
+@click.option("--wait", "wait_for", default="60s", show_default=True,
+              help="How long to wait for the database to accept connections.")
+def migrate(config_path: Path | None, wait_for: str) -> None:
+    """Validate the config, wait for the database, upgrade the schema (compose's first step)."""
+    from shared.config import load_config
     from shared.db import migrate as run_migrations
+    from shared.db import wait_for_database
+    from shared.durations import parse_duration
+    from shared.settings import get_settings
+    from shared.topics import resolve_topics
 
+    resolve_topics(load_config(config_path))  # a broken config stops `compose up` here, shown
+    try:
+        timeout = parse_duration(wait_for)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--wait") from None
     url = get_settings().resolved_database_url()
+    wait_for_database(url, timeout.total_seconds())
     run_migrations(url)
     click.echo("database is up to date")
 
@@ -121,8 +151,10 @@ def migrate(config_path: Path | None) -> None:
 @config_option
 def check_config(config_path: Path | None) -> None:
     """Validate the config file and say what it defines."""
-    config = load_config(config_path)
+    from shared.config import load_config
     from shared.topics import resolve_topics
+
+    config = load_config(config_path)
 
     topics = resolve_topics(config)
     source = config.source or "(no config file: built-in defaults)"
@@ -130,7 +162,18 @@ def check_config(config_path: Path | None) -> None:
                f"({', '.join(t.id for t in topics)}), {len(config.subscriptions)} subscriptions")
 
 
-for _module in (cli_feeds, cli_classify, cli_feedback, cli_topics, cli_notify, cli_stories, cli_demo):
+for _module in (
+    cli_feeds,
+    cli_classify,
+    cli_feedback,
+    cli_notify,
+    cli_stories,
+    cli_demo,
+    cli_status,
+    cli_health,
+    cli_web,
+    cli_topics,
+):
     for _command in _module.COMMANDS:
         main_group.add_command(_command)
 

@@ -9,19 +9,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newswatch.options import config_option
-from services.classifier.evaluate import LabelledItem, evaluate, read_labels
-from services.classifier.scorer import Score, TopicScorer, build_scorers
-from shared.config import load_config
 from shared.exceptions import NewswatchError
-from shared.topics import ResolvedTopic, resolve_topics
+
+if TYPE_CHECKING:  # the scorer pulls scikit-learn and wordfreq: only the commands load it
+    from services.classifier.scorer import Score, TopicScorer
+    from shared.topics import ResolvedTopic
 
 DEFAULT_EVAL_TOPIC = "axis"
 
 def _topics(config_path: Path | None, topic_id: str | None) -> list[ResolvedTopic]:
+    from shared.config import load_config
+    from shared.topics import resolve_topics
+
     try:
         topics = resolve_topics(load_config(config_path))
     except NewswatchError as exc:
@@ -53,6 +57,8 @@ def score_command(
 
     The first line is taken as the headline, the rest as the summary (HTML allowed).
     """
+    from services.classifier.scorer import build_scorers
+
     raw = text if text is not None else sys.stdin.read()
     if not raw.strip():
         raise click.UsageError("nothing to score: pass TEXT or pipe it on stdin")
@@ -124,6 +130,9 @@ def eval_command(
     """
     if (labels_path is None) == (not use_feedback):
         raise click.UsageError("give exactly one of --labels FILE or --feedback")
+    from services.classifier.evaluate import evaluate, read_labels
+    from services.classifier.scorer import TopicScorer
+
     (topic,) = _topics(config_path, topic_id)
     if use_feedback:
         _eval_feedback(topic, config_path, show_errors)
@@ -144,7 +153,9 @@ def eval_command(
 
 def _eval_feedback(topic: ResolvedTopic, config_path: Path | None, show_errors: bool) -> None:
     from newswatch.options import open_context
+    from services.classifier.evaluate import LabelledItem, evaluate
     from services.classifier.learning import Label, apply, learn
+    from services.classifier.scorer import TopicScorer
     from shared import store
 
     try:

@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from newswatch.options import config_option, open_context
-from shared import store
 from shared.exceptions import NewswatchError
-from shared.topics import resolve_topics
+
+LABELS = ("relevant", "not-relevant")  # shared.store.FEEDBACK_LABELS, kept light for start-up
 
 
 @click.command("feedback")
 @click.argument("article_id", type=int)
-@click.argument("label", type=click.Choice(store.FEEDBACK_LABELS))
+@click.argument("label", type=click.Choice(LABELS))
 @click.option("--topic", "topic_id", required=True, help="The topic the verdict is about.")
 @config_option
 def feedback_command(article_id: int, label: str, topic_id: str, config_path: Path | None) -> None:
@@ -22,6 +22,9 @@ def feedback_command(article_id: int, label: str, topic_id: str, config_path: Pa
 
     Labels feed `newswatch eval --feedback` and the topic's learned threshold and weights.
     """
+    from shared import store
+    from shared.topics import resolve_topics
+
     try:
         ctx = open_context(config_path)
         known = [t.id for t in resolve_topics(ctx.config)]

@@ -15,10 +15,7 @@ from typing import Any
 import click
 
 from newswatch.options import config_option, open_context
-from shared import store
-from shared.config import load_config
 from shared.exceptions import NewswatchError
-from shared.settings import get_settings
 
 ITEMS_WINDOW = timedelta(days=7)  # "items per day" in the health table averages this span
 ERROR_WIDTH = 60
@@ -34,6 +31,8 @@ def feeds_group() -> None:
 @config_option
 def list_command(config_path: Path | None) -> None:
     """Every feed with status, last success, last error, error count, items/day, next poll."""
+    from shared import store
+
     try:
         ctx = open_context(config_path)
         from services.fetcher.poller import sync
@@ -72,6 +71,8 @@ def list_command(config_path: Path | None) -> None:
 def check_command(url: str, allow_private: bool, config_path: Path | None) -> None:
     """Fetch URL once and show what would be stored and why, without storing anything."""
     from services.fetcher.check import check_feed, identity_reason
+    from shared.config import load_config
+    from shared.settings import get_settings
 
     config = load_config(config_path)
     env = get_settings().allow_private_networks
@@ -109,6 +110,8 @@ def check_command(url: str, allow_private: bool, config_path: Path | None) -> No
 def import_command(opml_file: Path, write: bool, config_path: Path | None) -> None:
     """Read an OPML subscription list; print (or --write) the feeds the config lacks."""
     from services.fetcher.opml import append_to_config, new_feed_lines, read_opml
+    from shared.config import load_config
+    from shared.settings import get_settings
 
     try:
         config = load_config(config_path)
@@ -122,6 +125,10 @@ def import_command(opml_file: Path, write: bool, config_path: Path | None) -> No
         added = append_to_config(Path(target), found, known)
     except NewswatchError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # e.g. the read-only config mount of docker compose
+        raise click.ClickException(
+            f"cannot write {exc.filename or config_path}: {exc.strerror}; edit the config where "
+            "it is writable (in compose: on the host, the mounted config directory)") from None
     click.echo(f"{added} feeds added to {target} ({len(found) - added} already there); "
                "a running fetcher picks them up within a minute")  # fmt: skip
 
@@ -131,6 +138,7 @@ def import_command(opml_file: Path, write: bool, config_path: Path | None) -> No
 def export_command(config_path: Path | None) -> None:
     """Write the configured feeds as OPML 2.0 to stdout."""
     from services.fetcher.opml import OpmlFeed, write_opml
+    from shared.config import load_config
 
     config = load_config(config_path)
     feeds = [OpmlFeed(url=f.url, title=f.name) for f in config.feeds]
@@ -148,6 +156,8 @@ def _status(row: Any) -> str:
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
+    from shared import store
+
     moment = store.as_utc(moment)
     if moment is None:
         return "never"
@@ -155,6 +165,8 @@ def _ago(moment: datetime | None, now: datetime) -> str:
 
 
 def _next(row: Any, now: datetime) -> str:
+    from shared import store
+
     moment = store.as_utc(row.next_poll_at)
     if not row.enabled or moment is None:
         return "-"

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newswatch.options import config_option, open_context
-from services.notifier import senders
-from services.notifier.render import Alert
-from shared import jobs, store
-from shared.config import SubscriptionConfig
-from shared.context import AppContext
+from shared import jobs
 from shared.durations import format_duration
 from shared.exceptions import DeliveryError, NewswatchError
 from shared.queue import InlineQueue
+
+if TYPE_CHECKING:  # SQLAlchemy and the channels load with the commands that use them
+    from shared.config import SubscriptionConfig
+    from shared.context import AppContext
 
 LIST_LIMIT = 50
 TITLE_WIDTH = 50
@@ -40,6 +41,8 @@ def _context(config_path: Path | None) -> AppContext:
 
 
 def _when(moment: datetime | None) -> str:
+    from shared import store
+
     value = store.as_utc(moment)
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
@@ -58,6 +61,8 @@ def subscriptions_group() -> None:
 @config_option
 def subscriptions_list(config_path: Path | None) -> None:
     """Each subscription with channel, mode, topics, last delivery, sent/failed/waiting counts."""
+    from shared import store
+
     ctx = _context(config_path)
     with ctx.engine.connect() as conn:
         stats = store.subscription_stats(conn)
@@ -95,6 +100,10 @@ def notify_group() -> None:
 @config_option
 def notify_test(subscription_id: str, config_path: Path | None) -> None:
     """Send a clearly marked [TEST] alert through the subscription's real channel."""
+    from services.notifier import senders
+    from services.notifier.render import Alert
+    from shared import store
+
     ctx = _context(config_path)
     subscription = ctx.config.subscription(subscription_id)
     if subscription is None:
@@ -131,10 +140,13 @@ def deliveries_list(
     failed: bool, subscription_id: str | None, limit: int, config_path: Path | None
 ) -> None:
     """Deliveries newest first: status, attempts, last reply and error."""
+    from shared import store
+
     ctx = _context(config_path)
     with ctx.engine.connect() as conn:
         rows = store.list_deliveries(conn, status="failed" if failed else None,
                                      subscription_id=subscription_id, limit=limit)
+        unknown = store.outcome_unknown(conn, [row.id for row in rows])
     if not rows:
         click.echo("no failed deliveries" if failed else "no deliveries yet")
         return
@@ -144,6 +156,9 @@ def deliveries_list(
         click.echo(f"{row.id:>6}  {_clip(row.subscription_id, 16):16}  {row.status:8}  "
                    f"{row.attempts:>5}  {_when(row.sent_at):16}  {row.last_status or '-':6}  "
                    f"{_clip(row.title, TITLE_WIDTH)}")
+        if row.id in unknown:
+            click.echo(f"{'':>6}  ↳ outcome unknown: a worker stopped mid-send; the receiver "
+                       f"may have this {'twice' if row.status == 'sent' else 'already'}")
         if row.last_error and row.status != "sent":
             click.echo(f"{'':>6}  ↳ {_clip(row.last_error, ERROR_WIDTH)}")
 
@@ -154,6 +169,8 @@ def deliveries_list(
 @config_option
 def deliveries_retry(delivery_id: int | None, all_failed: bool, config_path: Path | None) -> None:
     """Send failed deliveries again (alone, with a fresh retry budget)."""
+    from shared import store
+
     if (delivery_id is None) == (not all_failed):
         raise click.UsageError("give a delivery ID or --all-failed (not both)")
     ctx = _context(config_path)

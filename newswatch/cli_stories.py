@@ -8,10 +8,8 @@ from pathlib import Path
 import click
 
 from newswatch.options import config_option, open_context
-from shared import store
 from shared.durations import format_duration, parse_duration
 from shared.exceptions import NewswatchError
-from shared.topics import resolve_topics
 
 DEFAULT_SINCE = "24h"
 MAX_OUTLETS_SHOWN = 6
@@ -31,6 +29,9 @@ def stories_group() -> None:
 @config_option
 def list_command(topic_id: str | None, since: str, limit: int, config_path: Path | None) -> None:
     """Show recent stories, newest first, with their article counts and outlets."""
+    from shared import store
+    from shared.topics import resolve_topics
+
     try:
         span: timedelta = parse_duration(since)
     except ValueError as exc:

@@ -2,7 +2,8 @@
 
 The fetcher polls in a background thread; this thread runs the queued classify and deliver
 jobs (the same functions RQ runs) and the notifier's housekeeping tick. With ``--once`` every
-feed is polled once and everything that results is processed and delivered before exit.
+feed is polled once (in a thread, while this one already classifies what arrived) and
+everything that results is processed and delivered before exit.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from services.classifier import jobs as classifier_jobs
 from services.classifier import service as classifier_service
 from services.fetcher import poller
 from services.notifier import service as notifier_service
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 
 TICK_EVERY = 5.0  # seconds between notifier housekeeping ticks
 IDLE_SLEEP = 0.2  # seconds to wait when no job is queued
+DRAIN_TIMEOUT = 120.0  # `run --once` waits this long for retries that fall due
+OVERLAP_WAIT = 0.02  # `run --once`: seconds between looks at the queue while feeds download
 
 
 @dataclass
@@ -37,6 +43,7 @@ class RunSummary:
     matches: int = 0
     delivered: int = 0
     failed_deliveries: int = 0
+    unfinished: list[Any] = field(default_factory=list)  # store.unfinished rows left at exit
 
     def render(self) -> str:
         return (
@@ -45,6 +52,19 @@ class RunSummary:
             f"scored: {self.articles_scored}; matches: {self.matches}; "
             f"alerts delivered: {self.delivered}; failed deliveries: {self.failed_deliveries}"
         )
+
+    def pending_line(self) -> str | None:
+        """One line naming what `run --once` leaves undelivered, and when it is retried."""
+        if not self.unfinished:
+            return None
+        first = self.unfinished[0]
+        when = store.as_utc(first.next_attempt_at)
+        error = (first.last_error or "").splitlines()[0][:120] if first.last_error else ""
+        return (f"not delivered yet: {len(self.unfinished)} "
+                f"({', '.join(f'{r.kind} {r.id} {r.status}' for r in self.unfinished[:5])}"
+                f"{', ...' if len(self.unfinished) > 5 else ''}); next retry "
+                f"{when.strftime('%Y-%m-%d %H:%M:%SZ') if when else 'now'}"
+                f"{f' ({error})' if error else ''}; run again or start `newswatch run`")
 
 
 def _queue(ctx: AppContext) -> InlineQueue:
@@ -64,12 +84,38 @@ def drain(ctx: AppContext) -> int:
         total += done
 
 
-def run_embedded(ctx: AppContext, *, once: bool, stop: threading.Event) -> RunSummary:
+def finish_due(ctx: AppContext, timeout: float) -> list[Any]:
+    """Drain, then wait for retries falling due before ``timeout``; returns what is left.
+
+    The bound starts once the first drain is done: it limits the wait for retries, not the
+    scoring and first sends (which a slow start-up can stretch)."""
+    drain(ctx)
+    deadline = time.monotonic() + timeout
+    while True:
+        with ctx.engine.connect() as conn:
+            left = store.unfinished(conn)
+        if not left:
+            return []
+        now = store.utcnow()
+        due = min((store.as_utc(r.next_attempt_at) or now for r in left), default=now)
+        wait = max((due - now).total_seconds(), IDLE_SLEEP)
+        if time.monotonic() + wait > deadline:
+            return left
+        log.info("waiting %.1fs for %d deliveries to retry", wait, len(left))
+        time.sleep(min(wait, TICK_EVERY))
+        drain(ctx)
+
+
+def run_embedded(
+    ctx: AppContext, *, once: bool, stop: threading.Event, drain_timeout: float = DRAIN_TIMEOUT,
+) -> RunSummary:
     classifier_service.recover(ctx, older_than=timedelta(0))
     if once:
-        stats = poller.run_once(ctx)
-        drain(ctx)
-        return _summary(ctx, stats)
+        stats = _poll_while_processing(ctx)
+        left = finish_due(ctx, drain_timeout)
+        summary = _summary(ctx, stats)
+        summary.unfinished = left
+        return summary
     fetch_thread = threading.Thread(
         target=poller.run_forever, args=(ctx, stop), name="fetcher", daemon=True
     )
@@ -80,7 +126,7 @@ def run_embedded(ctx: AppContext, *, once: bool, stop: threading.Event) -> RunSu
         while not stop.is_set():
             ran = queue.run_pending(limit=100)
             if time.monotonic() - last_tick >= TICK_EVERY:
-                notifier_service.tick(ctx)
+                notifier_service.safe_tick(ctx)  # a locked or lost database: next tick
                 last_tick = time.monotonic()
             if not ran:
                 stop.wait(IDLE_SLEEP)
@@ -88,6 +134,19 @@ def run_embedded(ctx: AppContext, *, once: bool, stop: threading.Event) -> RunSu
         stop.set()
         fetch_thread.join(timeout=10)
     return RunSummary()
+
+
+def _poll_while_processing(ctx: AppContext) -> poller.PollStats:
+    """One poll of every feed in a thread while this one runs the jobs it enqueues:
+    articles are scored while other feeds are still downloading."""
+    queue = _queue(ctx)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetcher") as pool:
+        polling = pool.submit(poller.run_once, ctx)
+        classifier_jobs.scorers(ctx)  # load and fit the scorers while the first feeds download
+        while not polling.done():
+            if not queue.run_pending(limit=1):
+                wait([polling], timeout=OVERLAP_WAIT)
+        return polling.result()  # the poll's own error, if it failed
 
 
 def _summary(ctx: AppContext, stats: poller.PollStats) -> RunSummary:

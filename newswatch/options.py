@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from shared.config import load_config
-from shared.context import AppContext, build_context, set_context
-from shared.db import migrate
+if TYPE_CHECKING:
+    from shared.context import AppContext
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +23,10 @@ def open_context(
     config_path: Path | None, *, embedded: bool | None = None, migrate_first: bool = False
 ) -> AppContext:
     """Validate config, reach the database (and Redis), register as the process context."""
+    from shared.config import load_config
+    from shared.context import build_context, set_context
+    from shared.db import migrate
+
     config = load_config(config_path)
     if migrate_first:
         from shared.settings import get_settings

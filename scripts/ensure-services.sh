@@ -39,6 +39,15 @@ if ! command -v docker-compose >/dev/null && [ "$(id -u)" = 0 ] && command -v ap
     || echo "ensure-services: docker-compose not installed; the compose test checks structure only"
 fi
 
+if { [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null; } \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  # Optional: the web view's browser test drives Debian's headless Chromium (skips without it).
+  pkgs="chromium chromium-driver fonts-noto-color-emoji"
+  (apt-get install -y -qq $pkgs >/dev/null 2>&1 \
+    || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $pkgs >/dev/null 2>&1)) \
+    || echo "ensure-services: chromium not installed; the web view's browser test will skip"
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ensure-services: the test suite needs real servers that are not running:" >&2
   for m in "${missing[@]}"; do echo "  - $m" >&2; done

@@ -30,6 +30,9 @@ from pydantic import (
 from shared.durations import parse_duration, parse_size
 from shared.exceptions import ConfigError
 
+# libyaml's loader when PyYAML was built with it: the pure-Python one costs a CLI start-up.
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 BUILTIN_TOPIC_IDS = ("axis",)
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -64,7 +67,7 @@ class FetcherConfig(StrictModel):
     default_interval: Duration = timedelta(minutes=15)
     max_backoff: Duration = timedelta(hours=24)
     max_concurrency: int = Field(default=50, ge=1)
-    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_concurrency: int = Field(default=6, ge=1)  # in flight per host: browsers open 6
     connect_timeout: Duration = timedelta(seconds=10)
     read_timeout: Duration = timedelta(seconds=20)
     deadline: Duration = timedelta(seconds=30)
@@ -234,7 +237,7 @@ class NotifierConfig(StrictModel):
     slack_min_interval: Duration = timedelta(seconds=1)
     timeout: Duration = timedelta(seconds=15)
     tick_every: Duration = timedelta(seconds=5)  # housekeeping cadence of `newswatch notifier`
-    requeue_after: Duration = timedelta(minutes=2)  # re-enqueue a job nobody picked up
+    requeue_after: Duration = timedelta(seconds=30)  # re-enqueue a job nobody picked up (lost)
     email_list_domain: str = "newswatch.local"  # Message-ID / List-Id domain
     email_unsubscribe: str | None = None  # mailto: or https: for List-Unsubscribe
 
@@ -245,6 +248,7 @@ class StoriesConfig(StrictModel):
     window: Duration = timedelta(hours=72)
     syndicated_threshold: float = Field(default=0.5, gt=0, le=0.95)  # MinHash LSH needs >= 2 bands
     event_threshold: float = Field(default=0.27, gt=0, le=1)  # TF-IDF cosine, same event
+    story_threshold: float = Field(default=0.2, ge=0, le=1)  # cosine to a big story's centroid
     updates: bool = True  # a growing story may send an update marked as such
     update_min_new_outlets: int = Field(default=3, ge=1)  # outlets added since the last alert
     update_score_gain: float = Field(default=0.2, gt=0)  # or a score this much higher
@@ -330,8 +334,8 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Ap
 def parse_config(text: str, *, source: Path | None = None) -> AppConfig:
     name = str(source) if source else "<config>"
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=YAML_LOADER)
+        data = yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: invalid YAML: {exc}") from exc
     if data is None:

@@ -1,12 +1,16 @@
-"""What a job needs to run, built once per process and reloaded by nothing else.
+"""What a job needs to run, built once per process; its config follows the file.
 
 Jobs receive only ids; they call ``get_context()`` for the config, the database engine and
 the queue. Entry points build the context explicitly (``build_context``) so a bad config or
-an unreachable database fails at start with one clear line.
+an unreachable database fails at start with one clear line. A context built from a config
+file watches it (``shared.config_watch``): ``get_context()`` and the services' watch threads
+call ``refresh_config()``, so an edited topic, threshold, subscription or channel reaches
+every service within seconds, without a restart; a broken edit keeps the last good config.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +19,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from shared.config import AppConfig, load_config
+from shared.config_watch import ConfigWatcher
 from shared.db import check_connection, make_engine
+from shared.exceptions import ConfigError
 from shared.queue import InlineQueue, RedisQueue, TaskQueue
 from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,16 +41,53 @@ class AppContext:
     def embedded(self) -> bool:
         return isinstance(self.queue, InlineQueue)
 
+    watcher: ConfigWatcher | None = None
+
+    def __post_init__(self) -> None:
+        if self.watcher is None and self.config_path is not None:
+            self.watcher = ConfigWatcher(self.config_path, self.config)
+
     def reload_config(self) -> bool:
-        """Re-read the config file if it changed; True when it did (caches are dropped)."""
-        if self.config_path is None or not self.config_path.exists():
+        """Re-read the config now if it changed; True when it did (caches are dropped).
+
+        Raises ConfigError when the changed file is invalid (once per broken state).
+        """
+        return self._apply(force=True)
+
+    def refresh_config(self) -> bool:
+        """``reload_config`` at most every few seconds, logging instead of raising."""
+        try:
+            return self._apply(force=False)
+        except ConfigError as exc:
+            log.error("config reload failed, keeping the previous one: %s", exc)
             return False
-        fresh = load_config(self.config_path)
-        if fresh == self.config:
+
+    def _apply(self, *, force: bool) -> bool:
+        if self.watcher is None and self.config_path is not None:  # path set after creation
+            self.watcher = ConfigWatcher(self.config_path, self.config)
+        if self.watcher is None:
+            return False
+        fresh = self.watcher.check(self.config, force=force)
+        if fresh is None:
             return False
         self.config = fresh
-        self.cache.clear()
+        self.cache.clear()  # scorers, routing and topic names are rebuilt from the new config
+        log.info("config reloaded from %s: %d feeds, %d topics, %d subscriptions",
+                 self.watcher.path, len(fresh.feeds), len(fresh.topics), len(fresh.subscriptions))
         return True
+
+
+def watch_config(ctx: AppContext, stop: threading.Event) -> threading.Thread:
+    """A daemon thread that refreshes the config while a worker waits for jobs."""
+
+    def loop() -> None:
+        every = ctx.watcher.every if ctx.watcher else 0.0
+        while ctx.watcher is not None and not stop.wait(every):
+            ctx.refresh_config()
+
+    thread = threading.Thread(target=loop, name="config-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 _lock = threading.Lock()
@@ -84,4 +129,6 @@ def get_context() -> AppContext:
     with _lock:
         if _current is None:
             _current = build_context()
-        return _current
+        current = _current
+    current.refresh_config()
+    return current

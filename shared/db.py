@@ -58,6 +58,27 @@ def check_connection(engine: Engine) -> None:
         ) from None
 
 
+def wait_for_database(url: str, timeout: float, every: float = 1.0) -> None:
+    """Retry ``check_connection`` until it passes or ``timeout`` seconds went by (then raise)."""
+    import time
+
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                check_connection(engine)
+                return
+            except StoreError as exc:
+                line = " ".join(str(exc).split())  # drivers add indented hint lines
+                if time.monotonic() + every > deadline:
+                    raise StoreError(f"{line} (waited {timeout:.0f}s)") from None
+                log.info("waiting for the database: %s", line)
+                time.sleep(every)
+    finally:
+        engine.dispose()
+
+
 def alembic_config(url: str) -> object:
     from alembic.config import Config
 

@@ -6,7 +6,8 @@ fetcher image needs no classifier code and a worker can be scaled alone.
 
 from __future__ import annotations
 
-CLASSIFY = "services.classifier.jobs.classify_article"  # (article_id: int)
+CLASSIFY = "services.classifier.jobs.classify_article"  # (article_id: int | list[int])
+CLASSIFY_BATCH = 100  # article ids per classify job: one classifier transaction each
 DELIVER = "services.notifier.jobs.deliver"  # (delivery_id: int)
 SEND_DIGEST = "services.notifier.jobs.send_digest"  # (digest_id: int)
 
@@ -25,3 +26,8 @@ def queue_for(job: str) -> str:
         return QUEUE_FOR_JOB[job]
     except KeyError:
         raise ValueError(f"unknown job path {job!r}; add it to shared/jobs.py") from None
+
+
+def batches(ids: list[int], size: int = CLASSIFY_BATCH) -> list[list[int]]:
+    """``ids`` in classify-job sized chunks."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]

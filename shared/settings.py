@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, alias="NEWSWATCH_PUBLIC_URL")
     feedback_link_days: float = Field(default=30.0, gt=0, alias="NEWSWATCH_FEEDBACK_LINK_DAYS")
 
+    # The web view (`newswatch web`): the access token every page then requires; mandatory
+    # before it may listen on anything but loopback.
+    web_token: SecretStr | None = Field(default=None, alias="NEWSWATCH_WEB_TOKEN")
+
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
     smtp_port: int | None = Field(default=None, alias="SMTP_PORT")
     smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")

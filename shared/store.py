@@ -13,7 +13,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.config import FeedConfig
@@ -274,6 +287,20 @@ def get_article(conn: Connection, article_id: int) -> Row[Any] | None:
     return conn.execute(query).first()
 
 
+def get_articles(conn: Connection, article_ids: Sequence[int]) -> list[Row[Any]]:
+    """``get_article`` for many ids in one query (a classify batch), in id order."""
+    if not article_ids:
+        return []
+    query = (
+        select(articles, feeds.c.name.label("feed_name"), feeds.c.title.label("feed_title"),
+               feeds.c.url.label("feed_url"))
+        .join(feeds, feeds.c.id == articles.c.feed_id)
+        .where(articles.c.id.in_(list(article_ids)))
+        .order_by(articles.c.id)
+    )
+    return list(conn.execute(query))
+
+
 def recent_article_texts(conn: Connection, limit: int) -> list[Row[Any]]:
     """The newest ``limit`` stored articles' id, title, summary (a background sample)."""
     return list(conn.execute(
@@ -323,6 +350,32 @@ def save_score(
         set_={"score": score, "explanation": explanation, "content_hash": content_hash,
               "scored_at": now},
     ))
+
+
+@dataclass(frozen=True)
+class NewScore:
+    article_id: int
+    topic_id: str
+    score: float
+    explanation: dict[str, Any]
+    content_hash: str
+
+
+def save_scores(conn: Connection, rows: Sequence[NewScore], now: datetime) -> None:
+    """``save_score`` for a batch: one statement, many parameter sets."""
+    if not rows:
+        return
+    stmt = _insert(conn, scores)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["article_id", "topic_id"],
+        set_={"score": stmt.excluded.score, "explanation": stmt.excluded.explanation,
+              "content_hash": stmt.excluded.content_hash, "scored_at": stmt.excluded.scored_at},
+    )
+    conn.execute(stmt, [
+        {"article_id": r.article_id, "topic_id": r.topic_id, "score": r.score,
+         "explanation": r.explanation, "content_hash": r.content_hash, "scored_at": now}
+        for r in rows
+    ])
 
 
 def get_score(conn: Connection, article_id: int, topic_id: str) -> Row[Any] | None:
@@ -415,6 +468,17 @@ def story_member(conn: Connection, article_id: int) -> Row[Any] | None:
     ).first()
 
 
+def story_members_of(conn: Connection, article_ids: Sequence[int]) -> dict[int, int]:
+    """article id -> story id for those of ``article_ids`` already assigned."""
+    if not article_ids:
+        return {}
+    rows = conn.execute(
+        select(story_members.c.article_id, story_members.c.story_id)
+        .where(story_members.c.article_id.in_(list(article_ids)))
+    )
+    return {int(a): int(s) for a, s in rows}
+
+
 def story_members_since(
     conn: Connection, after_seq: int, seen_after: datetime
 ) -> list[Row[Any]]:
@@ -433,12 +497,38 @@ def last_story_seq(conn: Connection) -> int:
 
 
 def create_story(conn: Connection, *, title: str, first_article_id: int, seen_at: datetime) -> int:
-    return int(conn.execute(
-        stories.insert().values(title=title, first_article_id=first_article_id,
-                                first_seen_at=seen_at, last_seen_at=seen_at, article_count=0,
-                                outlet_count=0)
-        .returning(stories.c.id)
-    ).scalar_one())
+    return create_stories(conn, [NewStory(title, first_article_id, seen_at)])[0]
+
+
+@dataclass(frozen=True)
+class NewStory:
+    title: str
+    first_article_id: int
+    seen_at: datetime
+
+
+def create_stories(conn: Connection, new: Sequence[NewStory]) -> list[int]:
+    """Story rows for a batch, one statement; their ids in the order given."""
+    if not new:
+        return []
+    stmt = stories.insert().returning(stories.c.id, sort_by_parameter_order=True)
+    rows = conn.execute(stmt, [
+        {"title": n.title, "first_article_id": n.first_article_id, "first_seen_at": n.seen_at,
+         "last_seen_at": n.seen_at, "article_count": 0, "outlet_count": 0}
+        for n in new
+    ])
+    return [int(row[0]) for row in rows]
+
+
+@dataclass(frozen=True)
+class NewMember:
+    article_id: int
+    story_id: int
+    outlet: str
+    reason: str
+    matched_article_id: int | None
+    similarity: float
+    seen_at: datetime
 
 
 def add_story_member(
@@ -446,21 +536,40 @@ def add_story_member(
     matched_article_id: int | None, similarity: float, seen_at: datetime,
 ) -> None:
     """Attach an article to its story and refresh the story's counts."""
-    conn.execute(story_members.insert().values(
-        article_id=article_id, story_id=story_id, outlet=outlet, reason=reason,
-        matched_article_id=matched_article_id, similarity=similarity, seen_at=seen_at,
-    ))
-    conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=story_id))
-    members = story_members.c
+    add_story_members(conn, [NewMember(article_id, story_id, outlet, reason, matched_article_id,
+                                       similarity, seen_at)])
+
+
+def add_story_members(conn: Connection, members: Sequence[NewMember]) -> None:
+    """Attach a batch of articles to their stories (bulk), then refresh each story's counts."""
+    if not members:
+        return
+    conn.execute(story_members.insert(), [
+        {"article_id": m.article_id, "story_id": m.story_id, "outlet": m.outlet,
+         "reason": m.reason, "matched_article_id": m.matched_article_id,
+         "similarity": m.similarity, "seen_at": m.seen_at}
+        for m in members
+    ])
+    conn.execute(
+        update(articles).where(articles.c.id == bindparam("member_id"))
+        .values(story_id=bindparam("member_story")),
+        [{"member_id": m.article_id, "member_story": m.story_id} for m in members],
+    )
+    touched = sorted({m.story_id for m in members})
+    c = story_members.c
     counts = conn.execute(
-        select(func.count(), func.count(func.distinct(members.outlet)), func.min(members.seen_at),
-               func.max(members.seen_at))
-        .where(members.story_id == story_id)
-    ).one()
-    conn.execute(update(stories).where(stories.c.id == story_id).values(
-        article_count=counts[0], outlet_count=counts[1], first_seen_at=counts[2],
-        last_seen_at=counts[3],
-    ))
+        select(c.story_id, func.count(), func.count(func.distinct(c.outlet)), func.min(c.seen_at),
+               func.max(c.seen_at))
+        .where(c.story_id.in_(touched)).group_by(c.story_id)
+    ).all()
+    conn.execute(
+        update(stories).where(stories.c.id == bindparam("counted_id")).values(
+            article_count=bindparam("n"), outlet_count=bindparam("outlets"),
+            first_seen_at=bindparam("first"), last_seen_at=bindparam("last"),
+        ),
+        [{"counted_id": row[0], "n": row[1], "outlets": row[2], "first": row[3],
+          "last": row[4]} for row in counts],
+    )
 
 
 def story_block(conn: Connection, story_id: int, *, limit: int = 20) -> dict[str, Any] | None:
@@ -626,8 +735,13 @@ def get_digest(conn: Connection, digest_id: int) -> Row[Any] | None:
     return conn.execute(select(digests).where(digests.c.id == digest_id)).first()
 
 
-def _claim(conn: Connection, table: Any, row_id: int, now: datetime, lease: timedelta) -> str | None:
-    token = secrets.token_hex(8)
+TOKEN_RANDOM = 16  # hex characters of a claim token after its owner tag
+
+
+def _claim(
+    conn: Connection, table: Any, row_id: int, now: datetime, lease: timedelta, owner: str = "",
+) -> str | None:
+    token = owner + secrets.token_hex(TOKEN_RANDOM // 2)
     result = conn.execute(
         update(table)
         .where(
@@ -642,14 +756,23 @@ def _claim(conn: Connection, table: Any, row_id: int, now: datetime, lease: time
 
 
 def claim_delivery(
-    conn: Connection, delivery_id: int, now: datetime, lease: timedelta
+    conn: Connection, delivery_id: int, now: datetime, lease: timedelta, owner: str = "",
 ) -> str | None:
-    """Take a due delivery for sending; the one winner gets the claim token, others None."""
-    return _claim(conn, deliveries, delivery_id, now, lease)
+    """Take a due delivery for sending; the one winner gets the claim token, others None.
+
+    ``owner`` (a short process tag) starts the token, so a dead owner's rows can be
+    reclaimed before their lease runs out (``reclaim_orphans``)."""
+    return _claim(conn, deliveries, delivery_id, now, lease, owner)
 
 
-def claim_digest(conn: Connection, digest_id: int, now: datetime, lease: timedelta) -> str | None:
-    return _claim(conn, digests, digest_id, now, lease)
+def claim_digest(
+    conn: Connection, digest_id: int, now: datetime, lease: timedelta, owner: str = "",
+) -> str | None:
+    return _claim(conn, digests, digest_id, now, lease, owner)
+
+
+def token_owner(token: str | None) -> str:
+    return (token or "")[:-TOKEN_RANDOM]
 
 
 def _finish(conn: Connection, table: Any, row_id: int, token: str, values: dict[str, Any]) -> bool:
@@ -771,21 +894,43 @@ def reclaim_expired(conn: Connection, now: datetime) -> list[tuple[str, int]]:
         ids = [int(i) for i in conn.execute(select(table.c.id).where(
             table.c.status == "sending", table.c.lease_until < now)).scalars()]
         for row_id in ids:
-            done = conn.execute(
-                update(table).where(table.c.id == row_id, table.c.status == "sending",
-                                    table.c.lease_until < now)
-                .values(status="retry", next_attempt_at=now, lease_until=None, claim_token=None,
-                        enqueued_at=None, attempts=table.c.attempts + 1,
-                        last_error="lease expired: the worker stopped mid-send")
-            ).rowcount
-            if done:
-                record_attempt(
-                    conn, delivery_id=row_id if name == "delivery" else None,
-                    digest_id=row_id if name == "digest" else None, outcome="lost", now=now,
-                    detail="lease expired: the worker stopped mid-send; outcome unknown",
-                )
+            if _reclaim(conn, name, table, row_id, table.c.lease_until < now, now,
+                        "lease expired: the worker stopped mid-send"):
                 reclaimed.append((name, row_id))
     return reclaimed
+
+
+def sending_claims(conn: Connection) -> list[Row[Any]]:
+    """(kind, id, claim_token, lease_until) of every row being sent now."""
+    parts = [select(literal(kind).label("kind"), table.c.id, table.c.claim_token,
+                    table.c.lease_until).where(table.c.status == "sending")
+             for kind, table in (("delivery", deliveries), ("digest", digests))]
+    return list(conn.execute(union_all(*parts)))
+
+
+def reclaim_orphan(conn: Connection, kind: str, row_id: int, token: str, now: datetime) -> bool:
+    """A 'sending' row whose owner process is known dead: back to retry now ('lost')."""
+    table = deliveries if kind == "delivery" else digests
+    return _reclaim(conn, kind, table, row_id, table.c.claim_token == token, now,
+                    "its worker died mid-send")
+
+
+def _reclaim(
+    conn: Connection, name: str, table: Any, row_id: int, condition: Any, now: datetime,
+    reason: str,
+) -> bool:
+    done = conn.execute(
+        update(table).where(table.c.id == row_id, table.c.status == "sending", condition)
+        .values(status="retry", next_attempt_at=now, lease_until=None, claim_token=None,
+                enqueued_at=None, attempts=table.c.attempts + 1, last_error=reason)
+    ).rowcount
+    if done:
+        record_attempt(
+            conn, delivery_id=row_id if name == "delivery" else None,
+            digest_id=row_id if name == "digest" else None, outcome="lost", now=now,
+            detail=f"{reason}; outcome unknown",
+        )
+    return bool(done)
 
 
 def due_held(conn: Connection, now: datetime) -> dict[str, list[int]]:
@@ -857,12 +1002,18 @@ def list_deliveries(
     return list(conn.execute(query.order_by(deliveries.c.id.desc()).limit(limit)))
 
 
-def retry_delivery(conn: Connection, delivery_id: int, now: datetime) -> bool:
-    """A failed delivery goes out again, alone, with a fresh retry budget."""
+def retry_delivery(
+    conn: Connection, delivery_id: int, now: datetime, *, enqueued: bool = True
+) -> bool:
+    """A failed delivery goes out again, alone, with a fresh retry budget.
+
+    ``enqueued=False`` when the caller cannot enqueue it (the web view on the in-process
+    queue): the notifier's next tick picks the pending row up.
+    """
     return conn.execute(
         update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.status == "failed")
         .values(status="pending", digest_id=None, next_attempt_at=now, first_attempt_at=None,
-                enqueued_at=now, last_error=None)
+                enqueued_at=now if enqueued else None, last_error=None)
     ).rowcount == 1
 
 
@@ -897,6 +1048,38 @@ def subscription_stats(conn: Connection) -> dict[str, SubscriptionStats]:
             for sid, v in acc.items()}
 
 
+UNFINISHED = ("pending", "retry", "sending")  # due work: not held, not waiting for a digest
+
+
+def unfinished(conn: Connection, limit: int = 1000) -> list[Row[Any]]:
+    """Deliveries and digests still to send, soonest first: (kind, id, subscription_id,
+    status, next_attempt_at, last_error)."""
+    parts = [
+        select(literal(kind).label("kind"), table.c.id, table.c.subscription_id, table.c.status,
+               table.c.next_attempt_at, table.c.last_error)
+        .where(table.c.status.in_(UNFINISHED))
+        for kind, table in (("delivery", deliveries), ("digest", digests))
+    ]
+    query = union_all(*parts).subquery()
+    return list(conn.execute(select(query).order_by(query.c.next_attempt_at, query.c.id)
+                             .limit(limit)))
+
+
+def outcome_unknown(conn: Connection, delivery_ids: Sequence[int] | None = None) -> set[int]:
+    """Deliveries with a 'lost' attempt: a worker stopped after sending began, so the
+    receiver may have that message (a resend can be a duplicate)."""
+    query = select(delivery_attempts.c.delivery_id).where(
+        delivery_attempts.c.outcome == "lost", delivery_attempts.c.delivery_id.is_not(None))
+    if delivery_ids is not None:
+        query = query.where(delivery_attempts.c.delivery_id.in_(list(delivery_ids)))
+    return {int(i) for i in conn.execute(query.distinct()).scalars()}
+
+
+def delivery_status_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
+    return {str(status): int(count) for status, count in rows}
+
+
 def count_deliveries(conn: Connection, status: str | None = None) -> int:
     query = select(func.count()).select_from(deliveries)
     if status is not None:
@@ -928,3 +1111,195 @@ def topic_scoreboard(conn: Connection, topic_id: str) -> list[Row[Any]]:
         .outerjoin(scores, and_(scores.c.article_id == articles.c.id, scores.c.topic_id == topic_id))
         .order_by(scores.c.score.desc().nulls_last(), articles.c.id)
     ))
+
+
+# --- web view (newswatch web) ------------------------------------------------------------------
+# Read-only listings for the desk's pages; every function takes explicit filters and a limit so
+# a page never scans more than it shows.
+
+
+def web_stories(
+    conn: Connection, *, since: datetime, topic_id: str, min_score: float = 0.0,
+    below: float | None = None, alerted: bool | None = None, subscription_id: str | None = None,
+    limit: int = 100,
+) -> list[Row[Any]]:
+    """Stories with their best score on ``topic_id`` in [min_score, below), newest first.
+
+    Rows: story columns + best (score), alerted_to (count of story_alerts rows, for
+    ``subscription_id`` when given). ``below`` None means no upper bound.
+    """
+    recent = select(stories.c.id).where(stories.c.last_seen_at >= since)  # not all history
+    best = (
+        select(articles.c.story_id.label("story_id"), func.max(scores.c.score).label("best"))
+        .join(scores, scores.c.article_id == articles.c.id)
+        .where(scores.c.topic_id == topic_id, articles.c.story_id.in_(recent))
+        .group_by(articles.c.story_id)
+        .subquery()
+    )
+    alert_filter = [story_alerts.c.story_id == stories.c.id]
+    if subscription_id is not None:
+        alert_filter.append(story_alerts.c.subscription_id == subscription_id)
+    alerted_to = (select(func.count()).select_from(story_alerts).where(*alert_filter)
+                  .scalar_subquery())
+    query = (
+        select(stories, best.c.best, alerted_to.label("alerted_to"))
+        .join(best, best.c.story_id == stories.c.id)
+        .where(stories.c.last_seen_at >= since, best.c.best >= min_score)
+    )
+    if below is not None:
+        query = query.where(best.c.best < below)
+    if alerted is True:
+        query = query.where(alerted_to > 0)
+    elif alerted is False:
+        query = query.where(alerted_to == 0)
+    return list(conn.execute(query.order_by(stories.c.last_seen_at.desc(), stories.c.id.desc())
+                             .limit(limit)))
+
+
+def web_stories_articles(
+    conn: Connection, story_ids: Sequence[int], topic_id: str
+) -> dict[int, list[Row[Any]]]:
+    """``web_story_articles`` for a page of stories in one query."""
+    result: dict[int, list[Row[Any]]] = {story_id: [] for story_id in story_ids}
+    if not story_ids:
+        return result
+    for row in conn.execute(_story_articles_query(topic_id).where(
+            story_members.c.story_id.in_(list(story_ids)))):
+        result[row.story_id].append(row)
+    return result
+
+
+def _story_articles_query(topic_id: str) -> Any:
+    return (
+        select(articles.c.id, articles.c.title, articles.c.url, articles.c.first_seen_at,
+               articles.c.published_at, story_members.c.story_id, story_members.c.outlet,
+               story_members.c.reason, scores.c.score, scores.c.explanation)
+        .join(story_members, story_members.c.article_id == articles.c.id)
+        .outerjoin(scores, and_(scores.c.article_id == articles.c.id,
+                                scores.c.topic_id == topic_id))
+        .order_by(story_members.c.seen_at, story_members.c.seq)
+    )
+
+
+def story_topic_ids(conn: Connection, story_id: int) -> list[str]:
+    """Topics any article of the story was scored on."""
+    return sorted(str(t) for t in conn.execute(
+        select(func.distinct(scores.c.topic_id))
+        .join(story_members, story_members.c.article_id == scores.c.article_id)
+        .where(story_members.c.story_id == story_id)).scalars())
+
+
+def scored_story_article_ids(conn: Connection, story_id: int, topic_id: str) -> list[int]:
+    """The story's articles that carry a score on the topic (what a story-level label covers)."""
+    return [int(i) for i in conn.execute(
+        select(story_members.c.article_id)
+        .join(scores, scores.c.article_id == story_members.c.article_id)
+        .where(story_members.c.story_id == story_id, scores.c.topic_id == topic_id)
+        .order_by(story_members.c.seq)).scalars()]
+
+
+def web_story_articles(conn: Connection, story_id: int, topic_id: str) -> list[Row[Any]]:
+    """A story's articles in arrival order, each with its outlet, score and explanation."""
+    return list(conn.execute(_story_articles_query(topic_id)
+                             .where(story_members.c.story_id == story_id)))
+
+
+def web_story_alerts(conn: Connection, story_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    """Who each story was alerted to, and when."""
+    result: dict[int, list[Row[Any]]] = {story_id: [] for story_id in story_ids}
+    if not story_ids:
+        return result
+    for row in conn.execute(select(story_alerts).where(story_alerts.c.story_id.in_(list(story_ids)))
+                            .order_by(story_alerts.c.alerted_at)):
+        result[row.story_id].append(row)
+    return result
+
+
+def alerts_per_day(conn: Connection, topic_id: str, since: datetime) -> dict[str, int]:
+    """Sent alert deliveries per UTC day for a topic (the topics page's chart)."""
+    counts: dict[str, int] = {}
+    rows = conn.execute(select(deliveries.c.sent_at).where(
+        deliveries.c.topic_id == topic_id, deliveries.c.status == "sent",
+        deliveries.c.sent_at >= since))
+    for (sent_at,) in rows:
+        day = as_utc(sent_at).date().isoformat()  # type: ignore[union-attr]
+        counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+def delivery_latencies(conn: Connection, since: datetime | None = None) -> list[tuple[str, float]]:
+    """(channel, seconds from the article's first sight to the send) for every sent delivery."""
+    query = (select(deliveries.c.channel, deliveries.c.sent_at, articles.c.first_seen_at)
+             .join(articles, articles.c.id == deliveries.c.article_id)
+             .where(deliveries.c.status == "sent", deliveries.c.sent_at.is_not(None)))
+    if since is not None:
+        query = query.where(deliveries.c.sent_at >= since)
+    result = []
+    for channel, sent_at, first_seen in conn.execute(query):
+        delta = as_utc(sent_at) - as_utc(first_seen)  # type: ignore[operator]
+        result.append((str(channel), max(0.0, delta.total_seconds())))
+    return result
+
+
+def delivery_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(channel, status, count) over the whole ledger."""
+    return [(str(c), str(s), int(n)) for c, s, n in conn.execute(
+        select(deliveries.c.channel, deliveries.c.status, func.count())
+        .group_by(deliveries.c.channel, deliveries.c.status))]
+
+
+def feed_error_counts(conn: Connection) -> list[tuple[str, int]]:
+    """Feeds whose last poll failed, by error class."""
+    return [(str(k), int(n)) for k, n in conn.execute(
+        select(feeds.c.last_error_kind, func.count()).where(feeds.c.last_error_kind.is_not(None))
+        .group_by(feeds.c.last_error_kind))]
+
+
+def count_scored_articles(conn: Connection) -> int:
+    return int(conn.execute(select(func.count(func.distinct(scores.c.article_id)))).scalar_one())
+
+
+@dataclass(frozen=True)
+class FeedCounts:
+    enabled: int
+    disabled: int
+    polled_recently: int  # polled within the window given to feed_counts
+
+
+def feed_counts(conn: Connection, polled_since: datetime) -> FeedCounts:
+    enabled = func.sum(case((feeds.c.enabled.is_(True), 1), else_=0))
+    recent = func.sum(case((feeds.c.last_polled_at >= polled_since, 1), else_=0))
+    row = conn.execute(select(func.count(), enabled, recent).select_from(feeds)).one()
+    total, on, polled = (int(v or 0) for v in row)
+    return FeedCounts(enabled=on, disabled=total - on, polled_recently=polled)
+
+
+def story_deliveries(conn: Connection, story_id: int) -> list[Row[Any]]:
+    """Ledger rows of a story's alerts and updates, oldest first."""
+    return list(conn.execute(
+        select(deliveries.c.id, deliveries.c.subscription_id, deliveries.c.article_id,
+               deliveries.c.topic_id, deliveries.c.kind, deliveries.c.channel,
+               deliveries.c.status, deliveries.c.created_at, deliveries.c.sent_at)
+        .where(deliveries.c.story_id == story_id).order_by(deliveries.c.id)))
+
+
+def feedback_labels(conn: Connection, article_ids: Sequence[int]) -> dict[tuple[int, str], str]:
+    """The current label per (article, topic) for the articles on a page."""
+    found: dict[tuple[int, str], str] = {}
+    ids = sorted(set(article_ids))
+    for start in range(0, len(ids), 500):
+        for article_id, topic_id, label in conn.execute(
+                select(feedback.c.article_id, feedback.c.topic_id, feedback.c.label)
+                .where(feedback.c.article_id.in_(ids[start : start + 500]))):
+            found[(int(article_id), str(topic_id))] = str(label)
+    return found
+
+
+def feedback_counts(conn: Connection) -> dict[str, dict[str, int]]:
+    """Labels per topic: {topic: {'relevant': n, 'not-relevant': m}}."""
+    counts: dict[str, dict[str, int]] = {}
+    for topic_id, label, n in conn.execute(
+            select(feedback.c.topic_id, feedback.c.label, func.count())
+            .group_by(feedback.c.topic_id, feedback.c.label)):
+        counts.setdefault(str(topic_id), {})[str(label)] = int(n)
+    return counts

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from shared.config import AppConfig, RefinementsConfig, TopicConfig
+from shared.config import YAML_LOADER, AppConfig, RefinementsConfig, TopicConfig
 from shared.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def load_builtin(topic_id: str) -> tuple[Path, TopicConfig]:
     folder = Path(str(resources.files(BUILTIN_PACKAGE) / BUILTIN_FOLDER / topic_id))
     path = folder / "topic.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506
         return folder, TopicConfig.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigError(f"built-in topic {topic_id!r} is broken ({path}): {exc}") from exc

@@ -2,8 +2,8 @@
 
 Structure is checked with PyYAML against what the rest of the suite proves works: every service
 runs a `newswatch` subcommand that the end-to-end tests run, against the URLs they use. When a
-compose CLI is installed (`docker-compose` from Debian, or the `docker compose` plugin) its own
-validator runs too; it needs no engine.
+Compose v2 CLI (>= 2.24: `env_file.required`) is installed its own validator runs too; it needs
+no engine. The stack on a real engine is `make compose-test` (tests/compose/).
 """
 
 from __future__ import annotations
@@ -27,11 +27,17 @@ DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 
 # The subcommands the suite runs for real (tests/e2e): compose may run only these.
-TESTED_SUBCOMMANDS = {"run", "fetcher", "classifier", "notifier", "migrate"}
+TESTED_SUBCOMMANDS = {"run", "fetcher", "classifier", "notifier", "migrate", "web"}
 WORKERS = ("fetcher", "classifier", "notifier")
 SECRETS = ("SLACK_WEBHOOK_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
            "SMTP_FROM", "SMTP_TLS")
-CONFIG_IN_CONTAINER = "/app/newswatch.yaml"
+SHELL_PASSTHROUGH = (*SECRETS, "SMTP_TIMEOUT", "NEWSWATCH_ALLOW_PRIVATE_NETWORKS")
+CONFIG_DIR_IN_CONTAINER = "/app/config"
+CONFIG_IN_CONTAINER = "/app/config/newswatch.yaml"
+CONFIG_MOUNT = "${NEWSWATCH_CONFIG_DIR:-./deploy/config}:/app/config:ro"
+COMPOSE_CONFIG = REPO_ROOT / "deploy" / "config" / "newswatch.yaml"
+IMAGE = "newswatch:local"
+LOCK_FILE = REPO_ROOT / "requirements.lock"
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +53,8 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _ours(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The services built from this repo's image (not redis/postgres)."""
-    return {name: svc for name, svc in services.items() if "build" in svc}
+    """The services running this repo's image (not redis/postgres)."""
+    return {name: svc for name, svc in services.items() if svc.get("image") == IMAGE}
 
 
 def _environment(service: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +72,33 @@ def _depends(service: dict[str, Any]) -> dict[str, str]:
 
 def test_the_expected_services_exist(services: dict[str, dict[str, Any]]) -> None:
     assert {"redis", "postgres", "migrate", *WORKERS} <= set(services)
-    assert set(_ours(services)) == {"migrate", *WORKERS}
+    assert set(_ours(services)) == {"migrate", "web", *WORKERS}
+
+
+def test_one_image_is_built_once_and_reused(services: dict[str, dict[str, Any]]) -> None:
+    """One `build:` (no parallel builds, no dangling images); the others never try to pull it."""
+    assert [name for name, svc in services.items() if "build" in svc] == ["migrate"]
+    for name, service in _ours(services).items():
+        assert service["image"] == IMAGE, name
+        assert service["pull_policy"] == "never", name
+
+
+def test_workers_have_healthchecks_running_newswatch_health(
+        services: dict[str, dict[str, Any]]) -> None:
+    from newswatch.cli import main_group
+
+    assert "health" in main_group.commands
+    for worker in WORKERS:
+        check = services[worker]["healthcheck"]
+        assert check["test"] == ["CMD", "newswatch", "health", "--service", worker], worker
+        assert check["start_period"] and check["retries"] >= 1, worker
+    assert "healthcheck" not in services["migrate"]  # a one-shot: its exit status is the check
+
+
+def test_scaling_can_be_made_sticky(services: dict[str, dict[str, Any]]) -> None:
+    """`--scale` lasts until the next plain `up`; deploy.replicas (from .env) persists."""
+    for worker in ("classifier", "notifier"):
+        assert str(services[worker]["deploy"]["replicas"]).startswith("${"), worker
 
 
 def test_every_service_runs_a_tested_newswatch_subcommand(services: dict[str, dict[str, Any]]) -> None:
@@ -123,35 +155,76 @@ def test_environment_wiring(services: dict[str, dict[str, Any]]) -> None:
             pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"], pg_env["POSTGRES_DB"]), name
         assert env["DATABASE_URL"] == "postgresql://newswatch:newswatch@postgres:5432/newswatch"
         assert env["REDIS_URL"] == "redis://redis:6379/0", name
-        assert env["NEWSWATCH_CONFIG"] == CONFIG_IN_CONTAINER, name
-        assert f"./newswatch.yaml:{CONFIG_IN_CONTAINER}:ro" in service["volumes"], name
-        for secret in SECRETS:
-            # Passed through from the shell / .env, never written into the file.
+        for secret in SHELL_PASSTHROUGH:
+            # Passed through from the shell, never written into the file.
             assert secret in env and env[secret] is None, f"{name}: {secret}"
+        # Everything in an optional .env reaches the container (${VAR} in the config).
+        assert service["env_file"] == [{"path": ".env", "required": False}], name
 
 
-def test_the_mounted_config_exists_and_is_valid() -> None:
+def test_web_service_is_probed_and_published_on_loopback(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    web = services["web"]
+    assert web["command"][0] == "web" and "8080" in web["command"]
+    assert web["ports"] == ["127.0.0.1:8080:8080"]
+    probe = " ".join(web["healthcheck"]["test"])
+    assert probe.startswith("CMD python") and "/healthz" in probe
+    assert _depends(web)["migrate"] == "service_completed_successfully"
+    env = _environment(web)
+    assert "NEWSWATCH_WEB_TOKEN" in env and env["NEWSWATCH_WEB_TOKEN"] is None  # from .env
+
+
+def test_the_config_directory_is_mounted_not_a_file(services: dict[str, dict[str, Any]]) -> None:
+    """A file bind mount keeps the old inode after `mv`/safe writes; a directory does not."""
+    for name, service in _ours(services).items():
+        assert _environment(service)["NEWSWATCH_CONFIG"] == CONFIG_IN_CONTAINER, name
+        assert service["volumes"] == [CONFIG_MOUNT], name
+    assert COMPOSE_CONFIG.is_file() and (COMPOSE_CONFIG.parent / "topics").is_dir()
+
+
+def test_the_mounted_config_exists_and_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     from shared.config import load_config
 
-    config = load_config(REPO_ROOT / "newswatch.yaml")
-    assert config.feeds
+    assert load_config(REPO_ROOT / "newswatch.yaml").feeds
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/xyz")
+    compose_config = load_config(COMPOSE_CONFIG)
+    assert compose_config.feeds == load_config(REPO_ROOT / "newswatch.yaml").feeds
+    slack = [s for s in compose_config.subscriptions if s.slack is not None]
+    assert [s.id for s in slack] == ["desk"]  # the README's compose section sends to Slack
 
 
-def _compose_cli() -> list[str] | None:
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
+def test_the_compose_config_names_the_missing_slack_variable() -> None:
+    from shared.config import load_config
+    from shared.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match=r"newswatch.yaml:\d+: .*SLACK_WEBHOOK_URL is not set"):
+        load_config(COMPOSE_CONFIG)
+
+
+def _compose_v2() -> list[str] | None:
+    """A Compose v2 CLI (the `docker compose` plugin or a standalone v2 binary), else None.
+
+    Debian's docker-compose 1.29 cannot read `env_file: {path, required}` (Compose >= 2.24).
+    """
+    candidates: list[list[str]] = []
     if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return ["docker", "compose"]
+        candidates.append(["docker", "compose"])
+    if shutil.which("docker-compose"):
+        candidates.append(["docker-compose"])
+    for cli in candidates:
+        probe = subprocess.run([*cli, "version", "--short"], capture_output=True, text=True,
+                               check=False)
+        if probe.returncode == 0 and probe.stdout.strip().lstrip("v").startswith("2."):
+            return cli
     return None
 
 
 def test_compose_cli_accepts_the_file(tmp_path: Path) -> None:
-    cli = _compose_cli()
+    cli = _compose_v2()
     if cli is None:
-        pytest.skip("no docker-compose / `docker compose` installed (make services installs "
-                    "Debian's docker-compose as root); the structural checks above still ran")
+        pytest.skip("no Compose v2 CLI (`docker compose` >= 2.24) installed; Debian's "
+                    "docker-compose 1.x cannot read env_file.required; structural checks ran")
     env = {k: v for k, v in os.environ.items() if k not in SECRETS and not k.startswith("COMPOSE_")}
     result = subprocess.run([*cli, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=60, check=False)
@@ -197,10 +270,63 @@ def test_dockerfile_entrypoint_is_the_console_script_as_non_root() -> None:
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
-    ignored = {line.strip() for line in DOCKERIGNORE.read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
-    assert {".env", ".venv", ".git", "data"} <= ignored
-    copied = {source for keyword, args in _instructions() if keyword == "COPY"
+    """The context is an allow-list: only what the Dockerfile COPYs, never .env or .venv."""
+    lines = [line.strip() for line in DOCKERIGNORE.read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines[0] == "*"
+    allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    assert {".env", ".venv", ".git", "data"} <= set(lines)
+    copied = {source.rstrip("/") for keyword, args in _instructions() if keyword == "COPY"
               for source in args.split()[:-1] if not source.startswith("--")}
-    assert {"pyproject.toml", "README.md", "newswatch.yaml"} <= copied
-    assert not copied & ignored, "the Dockerfile COPYs something .dockerignore excludes"
+    assert copied == allowed == {"requirements.lock", "pyproject.toml", "README.md", "shared",
+                                 "services", "newswatch", "newswatch.yaml"}
+
+
+def test_the_dependency_layer_is_keyed_on_the_lock_file_only() -> None:
+    """Editing README.md or code must not reinstall numpy and friends."""
+    steps = _instructions()
+    first_copy = next(args for keyword, args in steps if keyword == "COPY")
+    assert first_copy.split() == ["requirements.lock", "./"]
+    first_run = next(args for keyword, args in steps if keyword == "RUN")
+    assert "pip install" in first_run and "-r requirements.lock" in first_run
+
+
+# The package an extra of a dependency brings, which the lock must pin too.
+EXTRA_PACKAGES = {("psycopg", "binary"): "psycopg-binary", ("httpx", "http2"): "h2"}
+
+
+def test_the_lock_file_pins_every_dependency() -> None:
+    """A dependency added to pyproject.toml without `bash scripts/lock-requirements.sh` fails."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned: dict[str, str] = {}
+    for line in LOCK_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].split(";", 1)[0].strip()  # drop comments and markers
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"requirements.lock: {line!r} is not pinned with =="
+            pinned[canonicalize_name(name)] = version
+    for spec in tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        requirement = Requirement(spec)
+        name = canonicalize_name(requirement.name)
+        assert name in pinned, f"{requirement.name} is not in requirements.lock: regenerate it"
+        assert requirement.specifier.contains(pinned[name]), f"{spec} vs {pinned[name]}"
+        for extra in requirement.extras:
+            package = EXTRA_PACKAGES.get((name, extra))
+            assert package is not None, f"{spec}: name the package its extra adds in EXTRA_PACKAGES"
+            assert package in pinned, f"{spec}: {package} is not in requirements.lock: regenerate it"
+
+
+def test_the_modules_the_image_precompiles_are_installed() -> None:
+    """The Dockerfile's precompile step imports these: a dependency dropped from the lock but
+    left in that list breaks `docker compose build` and nothing else would notice."""
+    import importlib.util
+    import re
+
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    match = re.search(r"PYTHONDONTWRITEBYTECODE= python -c 'import ([^']+)'", dockerfile)
+    assert match, "the precompile step is gone from the Dockerfile"
+    modules = [m.strip() for m in match.group(1).split(",") if m.strip()]
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    assert not missing, f"Dockerfile precompiles modules that are not installed: {missing}"

@@ -1,18 +1,21 @@
 """Story assignment inside the classifier job, and the one-alert-per-story gate.
 
 Each classifier worker process keeps a ``StoryIndex`` of the window in memory and catches it up
-from ``story_members`` (ordered by ``seq``) before every assignment. Assignment runs under
+from ``story_members`` (ordered by ``seq``) once per classify batch. Assignment runs under
 ``store.lock_story_assignment`` (a PostgreSQL transaction-level advisory lock; SQLite's single
 writer lock on SQLite), so two workers never open two stories for one event: the second waits,
-then reads the first one's committed member row during catch-up.
+then reads the first one's committed member rows during catch-up.
 
-The index only learns an assignment from the database (including its own, on the next call),
-so a rolled-back classifier transaction leaves no phantom story in memory.
+Articles of one batch are added to the index as they are assigned (a batch may hold several
+reports of one event); their new stories are created, and their memberships inserted, in one
+statement each. If the transaction fails, ``forget`` drops the whole index, which the next batch
+rebuilds from the database: no phantom story survives a rollback.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -56,39 +59,69 @@ class StoryAssigner:
         self.config = config
         self.index = StoryIndex(GroupingParams(
             window=config.window, syndicated_threshold=config.syndicated_threshold,
-            event_threshold=config.event_threshold,
+            event_threshold=config.event_threshold, story_threshold=config.story_threshold,
         ))
         self.last_seq = 0
 
     def assign(self, conn: Connection, article: Row[Any], now: datetime) -> int:
         """The story id of ``article``, creating the story or the membership as needed."""
-        known = store.story_member(conn, article.id)
-        if known is not None:
-            return int(known.story_id)
+        return self.assign_batch(conn, [article], now)[article.id]
+
+    def assign_batch(
+        self, conn: Connection, batch: Sequence[Row[Any]], now: datetime
+    ) -> dict[int, int]:
+        """Story id of each article of ``batch``, in order; one lock, one catch-up."""
+        ids = [article.id for article in batch]
+        known = store.story_members_of(conn, ids)
+        if all(i in known for i in ids):
+            return known
         store.lock_story_assignment(conn)
-        known = store.story_member(conn, article.id)
-        if known is not None:
-            return int(known.story_id)
-        seen_at = article_time(store.as_utc(article.published_at),
-                               store.as_utc(article.first_seen_at) or now)
-        self.catch_up(conn, min(now, seen_at))
-        outlet = outlet_of(article)
-        doc = _story_article(article.id, outlet, article.url, article.title, article.summary,
-                             seen_at)
-        found = self.index.assign(doc)
-        story_id = found.story_id
-        if story_id is None:
-            story_id = store.create_story(conn, title=doc.title or doc.url,
-                                          first_article_id=article.id, seen_at=seen_at)
-        matched = found.matched_key if isinstance(found.matched_key, int) else None
-        store.add_story_member(
-            conn, article_id=article.id, story_id=story_id, outlet=outlet,
-            reason=found.reason.value, matched_article_id=matched,
-            similarity=round(found.similarity, 4), seen_at=seen_at,
-        )
-        log.info("article %s -> story %s (%s, %.2f, like %s)", article.id, story_id,
-                 found.reason.value, found.similarity, found.matched_key)
-        return story_id
+        known.update(store.story_members_of(conn, [i for i in ids if i not in known]))
+        pending = [article for article in batch if article.id not in known]
+        if not pending:
+            return known
+        times = {a.id: article_time(store.as_utc(a.published_at),
+                                    store.as_utc(a.first_seen_at) or now) for a in pending}
+        self.catch_up(conn, min(now, *times.values()))
+        new_stories: list[store.NewStory] = []
+        placed: list[tuple[Row[Any], str, Any]] = []
+        for article in pending:
+            if article.id in known:
+                continue  # twice in one batch
+            outlet = outlet_of(article)
+            doc = _story_article(article.id, outlet, article.url, article.title,
+                                 article.summary, times[article.id])
+            found = self.index.assign(doc)
+            story_id = found.story_id
+            if story_id is None:  # numbered below zero until the rows exist
+                new_stories.append(store.NewStory(doc.title or doc.url, article.id, doc.seen_at))
+                story_id = -len(new_stories)
+            self.index.add(doc, story_id)
+            known[article.id] = story_id
+            placed.append((article, outlet, found))
+        real = store.create_stories(conn, new_stories)
+        for article_id, story_id in known.items():
+            if story_id < 0:
+                known[article_id] = real[-story_id - 1]
+                self.index.relabel(article_id, known[article_id])
+        members = []
+        for article, outlet, found in placed:
+            matched = found.matched_key if isinstance(found.matched_key, int) else None
+            members.append(store.NewMember(
+                article_id=article.id, story_id=known[article.id], outlet=outlet,
+                reason=found.reason.value, matched_article_id=matched,
+                similarity=round(found.similarity, 4), seen_at=times[article.id],
+            ))
+            log.debug("article %s -> story %s (%s, %.2f, like %s)", article.id,
+                      known[article.id], found.reason.value, found.similarity, found.matched_key)
+        store.add_story_members(conn, members)
+        log.info("%d articles assigned to stories (%d new)", len(members), len(new_stories))
+        return known
+
+    def forget(self) -> None:
+        """Drop the in-memory window (its batch rolled back); the next catch-up rebuilds it."""
+        self.index = StoryIndex(self.index.params)
+        self.last_seq = 0
 
     def catch_up(self, conn: Connection, now: datetime) -> None:
         """Add assignments committed since the last call (by any worker) to the index.

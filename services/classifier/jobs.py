@@ -1,10 +1,15 @@
-"""The classifier's RQ job: score one article against every topic, then route it."""
+"""The classifier's RQ job: score articles against every topic, put them in stories, route them.
+
+A job takes one article id or a batch of ids (the fetcher enqueues one job per stored batch).
+Scoring runs before the transaction (CPU only, no lock held); then one transaction per batch
+saves the scores, assigns the stories and writes the delivery ledger. If it fails nothing of
+the batch is kept: the articles stay unscored and the recovery sweep enqueues them again.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
 
 from services.classifier.dedup_assign import assigner
 from services.classifier.learning import learned_topics
@@ -12,6 +17,8 @@ from services.classifier.routing import create_deliveries
 from services.classifier.scorer import TopicScorer, build_scorers
 from shared import jobs, store
 from shared.context import AppContext, get_context
+from shared.exceptions import QueueError
+from shared.retry import transient_retry
 from shared.topics import resolve_topics
 
 log = logging.getLogger(__name__)
@@ -29,30 +36,50 @@ def scorers(ctx: AppContext) -> dict[str, TopicScorer]:
     return cached
 
 
-def classify_article(article_id: int) -> None:
+@transient_retry
+def classify_article(article_id: int | Sequence[int]) -> None:
     """Idempotent: rescoring rewrites the scores; the delivery ledger refuses duplicates."""
+    ids = [article_id] if isinstance(article_id, int) else [int(i) for i in article_id]
+    classify_articles(ids)
+
+
+def classify_articles(article_ids: Sequence[int]) -> None:
+    """One batch: read, score, then one transaction for scores, stories and deliveries."""
     ctx = get_context()
     topic_scorers = scorers(ctx)
+    with ctx.engine.connect() as conn:
+        batch = store.get_articles(conn, sorted(set(article_ids)))
+    missing = set(article_ids) - {article.id for article in batch}
+    if missing:
+        log.warning("articles %s not found: deleted before they were classified", sorted(missing))
+    if not batch:
+        return
     now = store.utcnow()
-    with ctx.engine.begin() as conn:
-        article = store.get_article(conn, article_id)
-        if article is None:
-            log.warning("article %s not found: deleted before it was classified", article_id)
-            return
-        results: dict[str, float] = {}
+    results: dict[int, dict[str, float]] = {}
+    rows: list[store.NewScore] = []
+    for article in batch:
+        results[article.id] = {}
         for topic_id, scorer in topic_scorers.items():
             result = scorer.score(article.title, article.summary)
-            store.save_score(conn, article_id, topic_id, result.score, result.explanation,
-                             article.content_hash, now)
-            results[topic_id] = result.score
-        thresholds = {tid: s.topic.threshold for tid, s in topic_scorers.items()}
-        story_id = _assign_story(ctx, conn, article, now)
-        to_send = create_deliveries(conn, ctx.config, article, results, thresholds, now, story_id)
-    log.debug("article %s scored %s", article_id, results)
+            rows.append(store.NewScore(article.id, topic_id, result.score, result.explanation,
+                                       article.content_hash))
+            results[article.id][topic_id] = result.score
+    thresholds = {tid: s.topic.threshold for tid, s in topic_scorers.items()}
+    stories = assigner(ctx.cache, ctx.config.stories)
+    to_send: list[int] = []
+    try:
+        with ctx.engine.begin() as conn:
+            store.save_scores(conn, rows, now)
+            story_ids = stories.assign_batch(conn, batch, now)
+            for article in batch:
+                to_send += create_deliveries(conn, ctx.config, article, results[article.id],
+                                             thresholds, now, story_ids.get(article.id))
+    except BaseException:
+        stories.forget()  # the index learnt assignments that were rolled back
+        raise
+    log.debug("classified %d articles, %d deliveries to send", len(batch), len(to_send))
     for delivery_id in to_send:
-        ctx.queue.enqueue(jobs.DELIVER, delivery_id)
-
-
-def _assign_story(ctx: AppContext, conn: Any, article: Any, now: datetime) -> int | None:
-    """Put the article in its story (services.classifier.dedup_assign) before routing."""
-    return assigner(ctx.cache, ctx.config.stories).assign(conn, article, now)
+        try:
+            ctx.queue.enqueue(jobs.DELIVER, delivery_id)
+        except QueueError as exc:  # the row is committed: the notifier's tick enqueues it
+            log.warning("delivery %d left for the notifier's tick: %s", delivery_id, exc)

@@ -8,7 +8,7 @@ story before deliveries are routed. Three tests run in order, cheapest and sures
 2. ``syndicated``  -- the text is a near copy (wire copy under another outlet): MinHash over word
    shingles, candidates from an LSH index (datasketch), kept above a Jaccard estimate.
 3. ``same_event``  -- another outlet's own words about the same event: TF-IDF cosine over stemmed
-   words (scikit-learn's FeatureHasher, IDF from the live window), names and numbers counted
+   words (an inverted index of the window, IDF from the live window), names and numbers counted
    twice, news boilerplate ("on Tuesday", "state media", "officials said") dropped. Actors alone
    ("North Korea", "Russia") are common in a monitoring window, so their IDF is low and two
    different events that share them stay apart unless their specific facts (places, weapons,
@@ -22,23 +22,23 @@ never writes: the caller creates story rows and then calls ``add`` with the id i
 
 from __future__ import annotations
 
+import functools
+import heapq
 import logging
 import math
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import numpy as np
-import scipy.sparse as sp
 import Stemmer
 from datasketch import MinHash, MinHashLSH
-from numpy.typing import NDArray
-from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from services.classifier.text import plain_text
 from shared.urls import story_url
 
 logger = logging.getLogger(__name__)
@@ -51,12 +51,20 @@ DEFAULT_WINDOW = timedelta(hours=72)
 DEFAULT_SYNDICATED_THRESHOLD = 0.5  # MinHash Jaccard estimate over word 3-shingles
 DEFAULT_EVENT_THRESHOLD = 0.27  # TF-IDF cosine to the closest article of a story; the top of
 # the 0.22-0.27 plateau on our corpus: when unsure, split (a duplicate alert beats a missed story)
+DEFAULT_STORY_THRESHOLD = 0.2  # TF-IDF cosine to the story's centroid, for stories of
+CENTROID_MIN_SIZE = 3  # at least this many articles: when unsure, split
 MINHASH_PERMUTATIONS = 128
 SHINGLE_WORDS = 3
 MIN_SHINGLES = 8  # shorter texts are too small to call a copy
+STEM_CACHE_SIZE = 200_000
 MIN_SHARED_TITLE_TERMS = 1  # same-outlet same-event matches share a headline word
-HASH_FEATURES = 2**20
-SEAL_EVERY = 256  # rows kept in the fresh buffer before the matrix is rebuilt
+FREQUENT_SHARE = 0.02  # terms in more of the window than this are not walked (see _TermIndex)
+FREQUENT_MIN = 50
+COMPACT_MIN = 1024  # evicted rows tolerated in the postings before a sweep
+EXACT_NORM_BELOW = 64  # window size under which row norms follow the IDF exactly
+NORM_DRIFT = 0.3
+WALK_TERMS = 6  # a story's article shares one of the query's most telling terms
+PEAK_SLACK = 1.25  # row weights move with the window's IDF after they were measured
 TITLE_WEIGHT = 2.0  # a headline term counts as much as two body mentions
 NAME_WEIGHT = 1.0  # extra weight of capitalised words and figures (names, places, numbers)
 
@@ -111,6 +119,7 @@ class GroupingParams:
     window: timedelta = DEFAULT_WINDOW
     syndicated_threshold: float = DEFAULT_SYNDICATED_THRESHOLD
     event_threshold: float = DEFAULT_EVENT_THRESHOLD
+    story_threshold: float = DEFAULT_STORY_THRESHOLD
 
 
 def article_time(published: datetime | None, first_seen: datetime) -> datetime:
@@ -139,9 +148,7 @@ class _Featurizer:
 
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("english")
-        self._hasher = FeatureHasher(
-            n_features=HASH_FEATURES, input_type="dict", alternate_sign=False
-        )
+        self._cache: dict[str, str] = {}
 
     def shingles(self, article: StoryArticle) -> list[bytes]:
         words = _words(article.summary)
@@ -165,27 +172,65 @@ class _Featurizer:
         return frozenset(self._stems(article.title))
 
     def _stems(self, text: str) -> list[str]:
-        stems: list[str] = self._stemmer.stemWords([w for w in _words(text) if w not in _STOP])
-        return stems
-
-    def vector(self, article: StoryArticle) -> sp.csr_matrix:
-        """Sublinear term frequencies, hashed; IDF is applied later from the live window."""
-        matrix: sp.csr_matrix = self._hasher.transform([self.term_counts(article)]).tocsr()
-        matrix.sum_duplicates()
-        return matrix
+        """Stemmed content words; stems are cached because news vocabulary repeats."""
+        cache, out = self._cache, []
+        for word in _words(text):
+            if word in _STOP:
+                continue
+            stem = cache.get(word)
+            if stem is None:
+                stem = self._stemmer.stemWord(word)
+                if len(cache) < STEM_CACHE_SIZE:
+                    cache[word] = stem
+            out.append(stem)
+        return out
 
 
 # --- the window index ---------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Entry:
+    """One article of the window; hashed by identity (it keys the candidate tallies)."""
+
     article: StoryArticle
     story_id: StoryId
     link: str
-    features: NDArray[np.int32]
-    weights: NDArray[np.float64]
+    at: float
+    terms: dict[str, float]  # sublinear term frequencies; IDF comes from the live window
+    title: frozenset[str]
+    norm: float = 0.0
+    norm_live: int = -1  # window size when ``norm`` was computed
     alive: bool = True
+    unit: dict[str, float] | None = None  # the TF-IDF unit vector when added (story centroid)
+
+
+@dataclass(slots=True)
+class _Centroid:
+    """Sum of a story's unit vectors: what its articles have in common, not one member."""
+
+    weights: dict[str, float]
+    square: float = 0.0
+    size: int = 0
+
+    def include(self, unit: dict[str, float], sign: float = 1.0) -> None:
+        weights = self.weights
+        for term, value in unit.items():
+            old = weights.get(term, 0.0)
+            new = old + sign * value
+            self.square += new * new - old * old
+            if abs(new) > 1e-12:
+                weights[term] = new
+            else:
+                weights.pop(term, None)
+        self.size += int(sign)
+
+    def cosine(self, unit: dict[str, float]) -> float:
+        if self.square <= 0.0:
+            return 0.0
+        weights = self.weights
+        dot = sum(value * weights[t] for t, value in unit.items() if t in weights)
+        return dot / math.sqrt(self.square)
 
 
 @dataclass(slots=True)
@@ -195,85 +240,154 @@ class _Candidate:
     similarity: float
 
 
-@dataclass
-class _VectorWindow:
-    """Rows of term vectors with document frequencies over the live rows.
+@dataclass(slots=True)
+class _Features:
+    """What grouping computes from one article's text; computed once for assign + add."""
 
-    Old rows sit in a column-major matrix weighted with the IDF of the moment it was sealed
-    (``X[:, terms]`` touches only the query's columns); rows added since then are weighted with
-    the current IDF on every query. Sealing happens every ``SEAL_EVERY`` additions and also
-    drops evicted rows, so the cost per article stays flat in the window size.
+    terms: dict[str, float]
+    title: frozenset[str]
+    minhash: MinHash | None
+
+
+class _TermIndex:
+    """Inverted index of the window's term vectors, with document frequencies of live rows.
+
+    A query walks the postings of its terms, so its cost follows how many window articles
+    share its words, not the window size. Postings of terms in more than
+    ``FREQUENT_SHARE`` of the window (and ``FREQUENT_MIN`` articles) are not walked: such
+    terms still count in the cosine of every candidate another term found; so do the light
+    terms of a query once its heavy ones are walked (see ``similar``). Evicted rows are
+    dropped from the postings in one sweep once they outnumber the live ones (amortised).
+    A row's norm is recomputed with the current IDF while the window is small, and again
+    whenever the window size drifted by ``NORM_DRIFT`` since.
     """
 
-    entries: list[_Entry] = field(default_factory=list)
-    doc_freq: NDArray[np.float64] = field(
-        default_factory=lambda: np.zeros(HASH_FEATURES, dtype=np.float64)
-    )
-    live: int = 0
-    sealed: sp.csc_matrix | None = None
-    sealed_rows: int = 0
-    times: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    def __init__(self) -> None:
+        self.doc_freq: dict[str, int] = {}
+        self.postings: dict[str, list[_Entry]] = {}
+        self.peak: dict[str, float] = {}  # largest unit-vector weight a row gave the term
+        self.live = 0
+        self.dead = 0
+        self.normed_at = 0
 
-    def idf(self, features: NDArray[np.int32]) -> NDArray[np.float64]:
-        result: NDArray[np.float64] = (
-            np.log((1.0 + self.live) / (1.0 + self.doc_freq[features])) + 1.0
-        )
-        return result
+    def idf(self, term: str) -> float:
+        return math.log((1.0 + self.live) / (1.0 + self.doc_freq.get(term, 0))) + 1.0
 
     def add(self, entry: _Entry) -> None:
-        self.entries.append(entry)
-        self.doc_freq[entry.features] += 1.0
+        doc_freq, postings, peak = self.doc_freq, self.postings, self.peak
+        for term in entry.terms:
+            doc_freq[term] = doc_freq.get(term, 0) + 1
+            bucket = postings.get(term)
+            if bucket is None:
+                postings[term] = [entry]
+            else:
+                bucket.append(entry)
         self.live += 1
-        if len(self.entries) - self.sealed_rows >= SEAL_EVERY:
-            self.seal()
+        entry.unit = self.unit(entry.terms, self.norm(entry))
+        for term, unit in entry.unit.items():
+            if unit > peak.get(term, 0.0):
+                peak[term] = unit
+
+    def unit(self, terms: dict[str, float], norm: float | None = None) -> dict[str, float]:
+        """``terms`` weighted with the window's IDF, as a unit vector."""
+        weighted = {t: w * self.idf(t) for t, w in terms.items()}
+        if norm is None:
+            norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+        return {t: w / norm for t, w in weighted.items()}
 
     def kill(self, entry: _Entry) -> None:
-        if entry.alive:
-            entry.alive = False
-            self.doc_freq[entry.features] -= 1.0
-            self.live -= 1
+        if not entry.alive:
+            return
+        entry.alive = False
+        for term in entry.terms:
+            left = self.doc_freq[term] - 1
+            if left:
+                self.doc_freq[term] = left
+            else:
+                del self.doc_freq[term]
+        self.live -= 1
+        self.dead += 1
+        if self.dead > max(self.live, COMPACT_MIN):
+            self.compact()
 
-    def seal(self) -> None:
-        """Rebuild the column matrix from live rows with today's IDF (drops evicted rows)."""
-        self.entries = [e for e in self.entries if e.alive]
-        self.sealed = self._matrix(self.entries).tocsc() if self.entries else None
-        self.sealed_rows = len(self.entries)
-        self.times = np.array([e.article.seen_at.timestamp() for e in self.entries])
+    def compact(self) -> None:
+        for term in list(self.postings):
+            kept = [e for e in self.postings[term] if e.alive]
+            if kept:
+                self.postings[term] = kept
+            else:
+                del self.postings[term]
+                self.peak.pop(term, None)
+        self.dead = 0
 
-    def _matrix(self, entries: Sequence[_Entry]) -> sp.csr_matrix:
-        data = [e.weights * self.idf(e.features) for e in entries]
-        norms = [float(np.linalg.norm(d)) or 1.0 for d in data]
-        indptr = np.cumsum([0] + [len(e.features) for e in entries])
-        return sp.csr_matrix(
-            (
-                np.concatenate([d / n for d, n in zip(data, norms, strict=True)]),
-                np.concatenate([e.features for e in entries]),
-                indptr,
-            ),
-            shape=(len(entries), HASH_FEATURES),
-        )
+    def norm(self, entry: _Entry) -> float:
+        """The row's norm under the IDF of the last sweep (see ``renorm``)."""
+        if entry.norm_live < 0:
+            idf = self.idf
+            entry.norm = math.sqrt(sum((w * idf(t)) ** 2 for t, w in entry.terms.items())) or 1.0
+            entry.norm_live = self.live
+        return entry.norm
+
+    def renorm(self, entries: Iterable[_Entry]) -> None:
+        """Row norms follow the IDF exactly in a small window, then after each
+        ``NORM_DRIFT`` change of its size (one sweep: amortised per article)."""
+        live = self.live
+        if live >= EXACT_NORM_BELOW and abs(live - self.normed_at) <= NORM_DRIFT * live:
+            return
+        self.normed_at = live
+        for entry in entries:
+            entry.norm_live = -1
 
     def similar(
-        self, features: NDArray[np.int32], weights: NDArray[np.float64], at: float, span: float,
-        floor: float,
+        self, terms: dict[str, float], at: float, span: float, floor: float
     ) -> list[tuple[_Entry, float]]:
         """Live rows within ``span`` seconds of ``at`` whose cosine reaches ``floor``."""
-        if len(features) == 0 or not self.entries:
+        if not terms or not self.live:
             return []
-        query = weights * self.idf(features)
-        query = query / (float(np.linalg.norm(query)) or 1.0)
+        doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+        idf = {t: log(top / (1.0 + doc_freq.get(t, 0))) + 1.0 for t in terms}
+        query = {t: w * idf[t] for t, w in terms.items()}
+        query_norm = math.sqrt(sum(w * w for w in query.values())) or 1.0
+        # Most promising terms first. A row none of them reached scores at most what the
+        # rest of the query can add, each term at most its query weight times the largest
+        # weight any row gives it (MaxScore): once that bound is under ``floor``, the other
+        # terms only add to rows already found, and only to rows they can still lift over
+        # ``floor``. Exact up to the IDF drift ``PEAK_SLACK`` covers.
+        peak = self.peak
+        bound = {t: query[t] / query_norm * min(1.0, PEAK_SLACK * peak.get(t, 1.0))
+                 for t in query if t in doc_freq}
+        order = sorted(bound, key=bound.__getitem__, reverse=True)
+        rest = [0.0] * (len(order) + 1)
+        for i in range(len(order) - 1, -1, -1):
+            rest[i] = rest[i + 1] + bound[order[i]]
+        cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
+        dots: dict[_Entry, float] = {}
+        looked_up: list[tuple[str, float]] = []
+        headroom = 0.0
+        for i, term in enumerate(order):
+            weight = query[term] * idf[term]
+            if i >= WALK_TERMS or rest[i] < floor or doc_freq[term] > cap:
+                looked_up.append((term, weight))
+                headroom += bound[term]
+                continue
+            for entry in self.postings[term]:
+                if entry.alive:
+                    dots[entry] = dots.get(entry, 0.0) + weight * entry.terms[term]
         found: list[tuple[_Entry, float]] = []
-        if self.sealed is not None and self.sealed_rows:
-            sims = np.asarray(self.sealed[:, features] @ query).ravel()
-            hits = np.flatnonzero((sims >= floor) & (np.abs(self.times - at) <= span))
-            found.extend((self.entries[i], float(sims[i])) for i in hits)
-        fresh = self.entries[self.sealed_rows :]
-        if fresh:
-            sims = np.asarray(self._matrix(fresh)[:, features] @ query).ravel()
-            for entry, sim in zip(fresh, sims, strict=True):
-                if sim >= floor and abs(entry.article.seen_at.timestamp() - at) <= span:
-                    found.append((entry, float(sim)))
-        return [(e, s) for e, s in found if e.alive]
+        for entry, dot in dots.items():
+            if abs(entry.at - at) > span:
+                continue
+            scale = query_norm * (entry.norm if entry.norm_live >= 0 else self.norm(entry))
+            if dot / scale + headroom < floor:
+                continue
+            terms_of = entry.terms
+            for term, weight in looked_up:
+                if term in terms_of:
+                    dot += weight * terms_of[term]
+            similarity = dot / scale
+            if similarity >= floor:
+                found.append((entry, similarity))
+        return found
 
 
 class StoryIndex:
@@ -293,8 +407,12 @@ class StoryIndex:
             threshold=self.params.syndicated_threshold, num_perm=MINHASH_PERMUTATIONS
         )
         self._minhashes: dict[ArticleKey, MinHash] = {}
-        self._vectors = _VectorWindow()
+        self._vectors = _TermIndex()
+        self._centroids: dict[StoryId, _Centroid] = {}
+        self._ages: list[tuple[float, int, ArticleKey]] = []  # heap: oldest first
+        self._added = 0
         self._newest = 0.0
+        self._last: tuple[StoryArticle, _Features] | None = None
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -306,6 +424,22 @@ class StoryIndex:
         entry = self._by_key.get(key)
         return entry.story_id if entry else None
 
+    def relabel(self, key: ArticleKey, story_id: StoryId) -> None:
+        """Give a recorded article its real story id (the caller numbered new stories itself)."""
+        entry = self._by_key.get(key)
+        if entry is not None and entry.story_id in self._centroids:
+            moved = self._centroids.pop(entry.story_id)
+            kept = self._centroids.get(story_id)
+            if kept is None:
+                self._centroids[story_id] = moved
+            elif entry.unit is not None:  # the rest of ``moved`` follows with its articles
+                moved.include(entry.unit, -1.0)
+                kept.include(entry.unit)
+                if moved.size > 0:
+                    self._centroids[entry.story_id] = moved
+        if entry is not None:
+            entry.story_id = story_id
+
     def assign(self, article: StoryArticle) -> Assignment:
         """The story this article joins (or NEW) and the evidence, without recording it."""
         known = self._by_key.get(article.key)
@@ -314,12 +448,13 @@ class StoryIndex:
         span = self.params.window.total_seconds()
         at = article.seen_at.timestamp()
         linked = self._by_link.get(canonical_url(article.url))
-        if linked is not None and abs(linked.article.seen_at.timestamp() - at) <= span:
+        if linked is not None and abs(linked.at - at) <= span:
             return Assignment(linked.story_id, Reason.EXACT_LINK, linked.article.key, 1.0)
-        copy = self._syndicated(article, at, span)
+        features = self._features_of(article)
+        copy = self._syndicated(article, features, at, span)
         if copy is not None:
             return Assignment(copy.story_id, Reason.SYNDICATED, copy.key, copy.similarity)
-        event = self._same_event(article, at, span)
+        event = self._same_event(article, features, at, span)
         if event is not None:
             return Assignment(event.story_id, Reason.SAME_EVENT, event.key, event.similarity)
         return Assignment(None, Reason.NEW)
@@ -328,55 +463,79 @@ class StoryIndex:
         """Record an assigned article; evicts what fell out of the window meanwhile."""
         if article.key in self._by_key:
             return
-        vector = self._features.vector(article)
-        entry = _Entry(
-            article=article,
-            story_id=story_id,
-            link=canonical_url(article.url),
-            features=vector.indices.astype(np.int32),
-            weights=vector.data.astype(np.float64),
-        )
+        features = self._features_of(article)
+        at = article.seen_at.timestamp()
+        entry = _Entry(article=article, story_id=story_id, link=canonical_url(article.url),
+                       at=at, terms=features.terms, title=features.title)
         self._by_key[article.key] = entry
         self._by_link.setdefault(entry.link, entry)
-        shingles = self._features.shingles(article)
-        if len(shingles) >= MIN_SHINGLES:
-            minhash = self._minhash(shingles)
-            self._minhashes[article.key] = minhash
-            self._lsh.insert(article.key, minhash, check_duplication=False)
+        if features.minhash is not None:
+            self._minhashes[article.key] = features.minhash
+            self._lsh.insert(article.key, features.minhash, check_duplication=False)
         self._vectors.add(entry)
-        self._newest = max(self._newest, article.seen_at.timestamp())
+        self._vectors.renorm(self._by_key.values())
+        if entry.unit is not None:
+            self._centroids.setdefault(story_id, _Centroid({})).include(entry.unit)
+        self._added += 1
+        heapq.heappush(self._ages, (at, self._added, article.key))
+        self._newest = max(self._newest, at)
         self.evict(self._newest - 1.5 * self.params.window.total_seconds())
 
     def evict(self, before: float) -> int:
         """Forget articles seen before ``before`` (epoch seconds); returns how many."""
-        old = [e for e in self._by_key.values() if e.article.seen_at.timestamp() < before]
-        for entry in old:
-            key = entry.article.key
-            del self._by_key[key]
+        evicted = 0
+        ages = self._ages
+        while ages and ages[0][0] < before:
+            _, _, key = heapq.heappop(ages)
+            entry = self._by_key.pop(key, None)
+            if entry is None:
+                continue
             if self._by_link.get(entry.link) is entry:
                 del self._by_link[entry.link]
             if self._minhashes.pop(key, None) is not None:
                 self._lsh.remove(key)
             self._vectors.kill(entry)
-        if old:
-            logger.debug("story window evicted %d articles, %d left", len(old), len(self))
-        return len(old)
+            centroid = self._centroids.get(entry.story_id)
+            if centroid is not None and entry.unit is not None:
+                centroid.include(entry.unit, -1.0)
+                if centroid.size <= 0:
+                    del self._centroids[entry.story_id]
+            evicted += 1
+        if evicted:
+            logger.debug("story window evicted %d articles, %d left", evicted, len(self))
+        return evicted
+
+    def _features_of(self, article: StoryArticle) -> _Features:
+        """Computed once per article: ``assign`` then ``add`` of one article reuse them."""
+        if self._last is not None and self._last[0] is article:
+            return self._last[1]
+        # Feed summaries carry HTML: its markup ("img src https") is no evidence of anything.
+        text = replace(article, summary=plain_text(article.summary))
+        shingles = self._features.shingles(text)
+        minhash = self._minhash(shingles) if len(shingles) >= MIN_SHINGLES else None
+        features = _Features(self._features.term_counts(text), self._features.title_terms(text),
+                             minhash)
+        self._last = (article, features)
+        return features
 
     def _minhash(self, shingles: Iterable[bytes]) -> MinHash:
-        minhash = MinHash(num_perm=MINHASH_PERMUTATIONS)
+        seeded = _seeded_minhash()
+        minhash = MinHash(num_perm=MINHASH_PERMUTATIONS, permutations=seeded.permutations,
+                          scheme=seeded.scheme, hashfunc=zlib.crc32)
         minhash.update_batch(shingles)
         return minhash
 
-    def _syndicated(self, article: StoryArticle, at: float, span: float) -> _Candidate | None:
-        shingles = self._features.shingles(article)
-        if len(shingles) < MIN_SHINGLES:
+    def _syndicated(
+        self, article: StoryArticle, features: _Features, at: float, span: float
+    ) -> _Candidate | None:
+        minhash = features.minhash
+        if minhash is None:
             return None
-        minhash = self._minhash(shingles)
         best: _Candidate | None = None
         for key in self._lsh.query(minhash):
             entry = self._by_key[key]
-            if abs(entry.article.seen_at.timestamp() - at) > span or self._boilerplate_only(
-                article, entry.article
+            if abs(entry.at - at) > span or self._boilerplate_only(
+                article, features.title, entry
             ):
                 continue
             jaccard = float(minhash.jaccard(self._minhashes[key]))
@@ -386,31 +545,43 @@ class StoryIndex:
                 best = _Candidate(entry.story_id, key, jaccard)
         return best
 
-    def _boilerplate_only(
-        self, article: StoryArticle, other: StoryArticle, title: frozenset[str] | None = None
-    ) -> bool:
+    @staticmethod
+    def _boilerplate_only(article: StoryArticle, title: frozenset[str], other: _Entry) -> bool:
         """One feed's boilerplate ("Continue reading...", "Comments") makes its summaries
         alike; its real follow-ups on one event also share a word in their headlines."""
-        if article.outlet != other.outlet:
+        if article.outlet != other.article.outlet:
             return False
-        if title is None:
-            title = self._features.title_terms(article)
-        return len(title & self._features.title_terms(other)) < MIN_SHARED_TITLE_TERMS
+        return len(title & other.title) < MIN_SHARED_TITLE_TERMS
 
-    def _same_event(self, article: StoryArticle, at: float, span: float) -> _Candidate | None:
-        vector = self._features.vector(article)
-        hits = self._vectors.similar(
-            vector.indices.astype(np.int32), vector.data.astype(np.float64), at, span,
-            self.params.event_threshold,
-        )
+    def _same_event(
+        self, article: StoryArticle, features: _Features, at: float, span: float
+    ) -> _Candidate | None:
+        hits = self._vectors.similar(features.terms, at, span, self.params.event_threshold)
         best: _Candidate | None = None
-        title = self._features.title_terms(article)
-        for entry, sim in hits:
-            if self._boilerplate_only(article, entry.article, title):
+        unit: dict[str, float] | None = None
+        for entry, sim in sorted(hits, key=lambda hit: -hit[1]):
+            if self._boilerplate_only(article, features.title, entry):
                 continue
-            if best is None or sim > best.similarity:
-                best = _Candidate(entry.story_id, entry.article.key, sim)
+            # Single links chain: a round-up close to one member of a big story is not its
+            # next development unless it is close to what the story's articles share.
+            centroid = self._centroids.get(entry.story_id)
+            if centroid is not None and centroid.size >= CENTROID_MIN_SIZE:
+                unit = unit or self._vectors.unit(features.terms)
+                if centroid.cosine(unit) < self.params.story_threshold:
+                    continue
+            best = _Candidate(entry.story_id, entry.article.key, sim)
+            break
         return best
+
+
+@functools.cache
+def _seeded_minhash() -> MinHash:
+    """Its random permutations are drawn once per process (datasketch redraws per object).
+
+    Shingles are hashed with CRC-32 (C speed; SHA-1 per shingle was most of the MinHash cost):
+    the random affine permutations on top make it as good for Jaccard estimates, and
+    signatures never leave the process."""
+    return MinHash(num_perm=MINHASH_PERMUTATIONS)
 
 
 def group(articles: Iterable[StoryArticle], params: GroupingParams | None = None) -> dict[

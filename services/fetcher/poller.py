@@ -38,10 +38,13 @@ from shared import jobs, store
 from shared.config import FetcherConfig
 from shared.context import AppContext
 from shared.exceptions import ConfigError, FetchError, HTTPStatusError, QueueError, StoreError
+from shared.health import FetcherBeat
+from shared.retry import call_with_retry
 
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 200  # outcomes per database transaction, at most
+DB_OUTAGE_BUDGET = 600.0  # seconds a batch waits for our database before it is dropped
 IDLE_WAIT = 1.0  # seconds between looks for due feeds when nothing is in flight
 MAX_ERROR_TEXT = 500
 
@@ -102,8 +105,14 @@ def sync(ctx: AppContext) -> None:
 class Poller:
     """Fetch/parse/store machinery shared by ``run_once``, ``run_forever`` and the bench."""
 
-    def __init__(self, ctx: AppContext, config: FetcherConfig | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, config: FetcherConfig | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.stop = stop or threading.Event()  # set: database waits give up (shutdown)
+        self.unqueued: dict[int, None] = {}  # stored articles whose classify job is owed
+        self._queue_down = False
         self.config = config or ctx.config.fetcher
         self.fetcher = Fetcher(FetchLimits.from_config(self.config))
         self.parser = _parse_executor(self.config.parse_processes)
@@ -164,6 +173,7 @@ class Poller:
         await self._outcomes.join()
 
     async def _write_loop(self) -> None:
+        """The one writer; it must outlive any error, or the feeds it holds are never polled again."""
         loop = asyncio.get_running_loop()
         while True:
             first = await self._outcomes.get()
@@ -177,8 +187,11 @@ class Poller:
                     self.stats.add(stats)
             except (StoreError, SQLAlchemyError) as exc:  # those feeds are simply polled again
                 logger.error(
-                    "fetcher store failed, %d outcomes lost: %s", len(outcomes), _first_line(exc)
+                    "fetcher store failed, %d outcomes dropped (polled again): %s",
+                    len(outcomes), _first_line(exc),
                 )
+            except Exception:  # noqa: BLE001 - logged with its traceback; the writer carries on
+                logger.exception("fetcher writer hit a bug; %d outcomes dropped", len(outcomes))
             finally:
                 for item in batch:
                     if item is not None:
@@ -188,19 +201,46 @@ class Poller:
                 return
 
     def _write(self, outcomes: Sequence[Outcome]) -> PollStats:
-        """One transaction for the batch, then the classify jobs (store first, then enqueue)."""
+        """One transaction for the batch, then the classify jobs (store first, then enqueue).
+
+        Our own database being away is not the feed's fault: the batch waits and is written
+        when the database is back (up to ``DB_OUTAGE_BUDGET``). Redis being away does not
+        stop storing either: the articles wait in ``unqueued`` until it is back."""
+        stats = call_with_retry(lambda: self._write_db(outcomes), what="fetcher store",
+                                budget=DB_OUTAGE_BUDGET, stop=self.stop)
+        for outcome in outcomes:
+            self.unqueued.update(dict.fromkeys(outcome.article_ids))
+        self.flush_unqueued()
+        return stats
+
+    def _write_db(self, outcomes: Sequence[Outcome]) -> PollStats:
         stats = PollStats()
         now = store.utcnow()
         with self.ctx.engine.begin() as conn:
             for outcome in outcomes:
                 stats.add(self._record(conn, outcome, now))
-        for outcome in outcomes:
-            for article_id in outcome.article_ids:
-                try:
-                    self.ctx.queue.enqueue(jobs.CLASSIFY, article_id)
-                except QueueError as exc:  # the classifier's recovery rescans unscored rows
-                    logger.error("classify enqueue failed for article %d: %s", article_id, exc)
         return stats
+
+    def flush_unqueued(self) -> int:
+        """Enqueue the classify jobs still owed, oldest first; stops at the first Redis error
+        (the classifier's recovery sweep is the backstop if this process dies meanwhile)."""
+        sent = 0
+        for batch in jobs.batches(list(self.unqueued)):  # one classify job per batch of ids
+            try:
+                self.ctx.queue.enqueue(jobs.CLASSIFY, batch)
+            except QueueError as exc:
+                if not self._queue_down:
+                    logger.error("classify enqueue failed, %d articles wait for Redis: %s",
+                                 len(self.unqueued), exc)
+                self._queue_down = True
+                break
+            for article_id in batch:
+                del self.unqueued[article_id]
+            sent += len(batch)
+        if self._queue_down and not self.unqueued:
+            logger.info("queue reachable again: enqueued the articles that waited")
+            self._queue_down = False
+        return sent
 
     def _record(self, conn: Connection, outcome: Outcome, now: datetime) -> PollStats:
         feed = outcome.feed
@@ -306,6 +346,9 @@ async def _poll_all(ctx: AppContext, feeds: Sequence[Row[Any]]) -> PollStats:
     async with Poller(ctx) as poller:
         await asyncio.gather(*(poller.poll(feed) for feed in feeds))
         await poller.drain()
+    if poller.unqueued:
+        logger.warning("%d stored articles could not be enqueued (Redis away); the classifier's "
+                       "recovery sweep will score them", len(poller.unqueued))
     return poller.stats
 
 
@@ -314,10 +357,14 @@ async def _forever(ctx: AppContext, stop: threading.Event) -> None:
     last_sync = -float("inf")
     loop = asyncio.get_running_loop()
     in_flight: dict[int, asyncio.Task[None]] = {}
-    async with Poller(ctx) as poller:
+    beat = FetcherBeat(ctx.settings)  # `newswatch health --service fetcher` reads it
+    async with Poller(ctx, stop=stop) as poller:
         logger.info("fetcher polling %d configured feeds", len(ctx.config.feeds))
         while not stop.is_set():
+            beat.beat()
             try:
+                if poller.unqueued:
+                    await loop.run_in_executor(poller.db, poller.flush_unqueued)
                 if loop.time() - last_sync >= config.sync_every.total_seconds():
                     last_sync = loop.time()
                     await loop.run_in_executor(poller.db, _reload_and_sync, ctx)
@@ -332,10 +379,14 @@ async def _forever(ctx: AppContext, stop: threading.Event) -> None:
                     in_flight[feed.id] = task
                     task.add_done_callback(_forget(in_flight, feed.id))
             await asyncio.sleep(IDLE_WAIT)
+        logger.info("fetcher stopping: %d polls in flight", len(in_flight))
         for task in list(in_flight.values()):
             task.cancel()
         await asyncio.gather(*in_flight.values(), return_exceptions=True)
         await poller.drain()
+    if poller.unqueued:
+        logger.warning("fetcher stopped with %d articles not enqueued; the classifier's "
+                       "recovery sweep will score them", len(poller.unqueued))
     logger.info("fetcher stopped")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row
 
 from services.notifier import policy, senders
 from services.notifier.channels import Receipt
+from services.notifier.liveness import current_owner
 from services.notifier.render import (
     OTHERS_SHOWN,
     Alert,
@@ -35,6 +36,7 @@ from shared.config import SubscriptionConfig
 from shared.context import AppContext, get_context
 from shared.exceptions import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from shared.feedback_tokens import feedback_url_from_settings
+from shared.retry import call_with_retry, transient_retry
 from shared.settings import Settings
 from shared.topics import resolve_topics
 
@@ -42,13 +44,16 @@ log = logging.getLogger(__name__)
 
 _TOPIC_NAMES_KEY = "notifier.topic_names"
 STORY_ARTICLES = 50  # members read per story: enough to find OTHERS_SHOWN other outlets
+SETTLE_BUDGET = 120.0  # seconds the bookkeeping after a send waits for the database (< lease)
 
 
+@transient_retry
 def deliver(delivery_id: int) -> None:
     """RQ job: send one alert (idempotent)."""
     deliver_with(get_context(), delivery_id)
 
 
+@transient_retry
 def send_digest(digest_id: int) -> None:
     """RQ job: send one digest or summary (idempotent)."""
     send_digest_with(get_context(), digest_id)
@@ -69,7 +74,8 @@ def deliver_with(ctx: AppContext, delivery_id: int) -> str | None:
     """Claim, apply holds, send, settle. Returns the new status, None if not ours to send."""
     now = store.utcnow()
     with ctx.engine.begin() as conn:
-        token = store.claim_delivery(conn, delivery_id, now, ctx.config.notifier.lease)
+        token = store.claim_delivery(conn, delivery_id, now, ctx.config.notifier.lease,
+                                     owner=current_owner())
         if token is None:
             log.debug("delivery %d not claimable (done, held or taken)", delivery_id)
             return None
@@ -98,7 +104,8 @@ def deliver_with(ctx: AppContext, delivery_id: int) -> str | None:
 def send_digest_with(ctx: AppContext, digest_id: int) -> str | None:
     now = store.utcnow()
     with ctx.engine.begin() as conn:
-        token = store.claim_digest(conn, digest_id, now, ctx.config.notifier.lease)
+        token = store.claim_digest(conn, digest_id, now, ctx.config.notifier.lease,
+                                   owner=current_owner())
         if token is None:
             log.debug("digest %d not claimable (done or taken)", digest_id)
             return None
@@ -192,25 +199,44 @@ def _settle(
         else:
             kind, status = "permanent", "failed"
         values["status"] = status
-    with ctx.engine.begin() as conn:
-        finish = store.finish_delivery if table == "delivery" else store.finish_digest
-        if not finish(conn, claim.row_id, claim.token, **values):
-            log.warning("%s %d lease lost before settling; outcome %s not applied",
-                        table, claim.row_id, kind)
-            return "lost"
-        store.record_attempt(
-            conn, delivery_id=claim.row_id if table == "delivery" else None,
-            digest_id=claim.row_id if table == "digest" else None, outcome=kind, now=now,
-            status=code, detail=detail, duration_ms=duration_ms,
-        )
-        if table == "digest" and status in ("sent", "failed"):
-            extra = {"sent_at": now} if status == "sent" else {"last_error": values["last_error"]}
-            store.finish_batch_items(conn, claim.row_id, status=status, **extra)
+    tries = 0
+
+    def bookkeeping() -> bool:
+        """The settling transaction; False when the lease was lost. Retried on a database
+        outage: a row left 'sending' would be reclaimed after its lease and sent again."""
+        nonlocal tries
+        tries += 1
+        with ctx.engine.begin() as conn:
+            finish = store.finish_delivery if table == "delivery" else store.finish_digest
+            if not finish(conn, claim.row_id, claim.token, **values):
+                # A retry after a commit whose reply was lost finds its own work done.
+                return tries > 1 and _already_settled(conn, table, claim.row_id, status)
+            store.record_attempt(
+                conn, delivery_id=claim.row_id if table == "delivery" else None,
+                digest_id=claim.row_id if table == "digest" else None, outcome=kind, now=now,
+                status=code, detail=detail, duration_ms=duration_ms,
+            )
+            if table == "digest" and status in ("sent", "failed"):
+                extra = ({"sent_at": now} if status == "sent"
+                         else {"last_error": values["last_error"]})
+                store.finish_batch_items(conn, claim.row_id, status=status, **extra)
+        return True
+
+    budget = min(SETTLE_BUDGET, config.lease.total_seconds() * 0.8)
+    if not call_with_retry(bookkeeping, what=f"settling {table} {claim.row_id}", budget=budget):
+        log.warning("%s %d lease lost before settling; outcome %s not applied",
+                    table, claim.row_id, kind)
+        return "lost"
     log_level = logging.INFO if status == "sent" else logging.WARNING
     log.log(log_level, "%s %d %s subscription=%s attempt=%d status=%s%s", table, claim.row_id,
             status, claim.subscription_id, claim.attempt, code,
             "" if status == "sent" else f" error={values['last_error']}")
     return status
+
+
+def _already_settled(conn: Connection, table: str, row_id: int, status: str) -> bool:
+    row = store.get_delivery(conn, row_id) if table == "delivery" else store.get_digest(conn, row_id)
+    return row is not None and row.status == status and row.claim_token is None
 
 
 def _age(delta: timedelta) -> str:

@@ -9,11 +9,14 @@ receiver's ``Retry-After`` so other deliveries to that webhook wait as well.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from typing import Protocol
 
 import redis
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "newswatch:pace:"
 
@@ -71,16 +74,28 @@ class LocalPacer:
 
 
 class RedisPacer:
-    """Slots shared through Redis by every worker process."""
+    """Slots shared through Redis by every worker process.
+
+    While Redis is away the process paces alone (``LocalPacer``): a Redis outage must not
+    stop alerts that need no queue to go out."""
 
     def __init__(self, client: redis.Redis) -> None:
         self._script = client.register_script(_RESERVE)
+        self._local = LocalPacer()
 
     def wait(self, key: str, interval: float) -> float:
-        delay_ms = int(self._script(keys=[key], args=[int(interval * 1000), 0]))
+        try:
+            delay_ms = int(self._script(keys=[key], args=[int(interval * 1000), 0]))
+        except redis.RedisError as exc:
+            log.warning("pacing without Redis (%s: %s)", type(exc).__name__, exc)
+            return self._local.wait(key, interval)
         if delay_ms > 0:
             time.sleep(delay_ms / 1000)
         return delay_ms / 1000
 
     def defer(self, key: str, seconds: float) -> None:
-        self._script(keys=[key], args=[0, max(int(seconds * 1000), 1)])
+        self._local.defer(key, seconds)
+        try:
+            self._script(keys=[key], args=[0, max(int(seconds * 1000), 1)])
+        except redis.RedisError as exc:
+            log.warning("pacing without Redis (%s: %s)", type(exc).__name__, exc)

@@ -18,9 +18,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.notifier import policy
+from services.notifier.liveness import Heartbeat, OrphanWatch, new_owner, set_owner
 from shared import jobs, store
-from shared.context import AppContext, set_context
+from shared.context import AppContext, set_context, watch_config
+from shared.exceptions import NewswatchError, QueueError
 from shared.queue import InlineQueue, RedisQueue
+from shared.retry import describe
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +35,17 @@ class TickReport:
     reclaimed: list[tuple[str, int]] = field(default_factory=list)
     deliveries: list[int] = field(default_factory=list)
     digests: list[int] = field(default_factory=list)
+    requeued_failed: int = 0  # jobs put back from RQ's failed registry
+    failed_jobs: int = 0  # jobs left there (failed too often to be an outage)
 
     @property
     def enqueued(self) -> int:
         return len(self.deliveries) + len(self.digests)
 
 
-def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
+def tick(
+    ctx: AppContext, now: datetime | None = None, orphans: OrphanWatch | None = None,
+) -> TickReport:
     """One housekeeping pass; enqueues after each commit so a job never sees stale rows."""
     now = now or store.utcnow()
     report = TickReport()
@@ -46,6 +53,12 @@ def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
         report.reclaimed = store.reclaim_expired(conn, now)
     for kind, row_id in report.reclaimed:
         log.warning("%s %d reclaimed: its worker stopped mid-send (lease expired)", kind, row_id)
+    if orphans is not None:
+        dead = orphans.reclaim(ctx.engine, now)
+        for kind, row_id in dead:
+            log.warning("%s %d reclaimed: its worker died mid-send (no heartbeat); "
+                        "outcome unknown, sending again", kind, row_id)
+        report.reclaimed += dead
     report.digests += _schedule_digests(ctx, now)
     held_singles, held_batches = _release_held(ctx, now)
     report.deliveries += held_singles
@@ -54,10 +67,16 @@ def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
         due_deliveries, due_digests = store.take_due(conn, now, ctx.config.notifier.requeue_after)
     report.deliveries += due_deliveries
     report.digests += due_digests
-    for delivery_id in report.deliveries:
-        ctx.queue.enqueue(jobs.DELIVER, delivery_id)
-    for digest_id in report.digests:
-        ctx.queue.enqueue(jobs.SEND_DIGEST, digest_id)
+    try:
+        for delivery_id in report.deliveries:
+            ctx.queue.enqueue(jobs.DELIVER, delivery_id)
+        for digest_id in report.digests:
+            ctx.queue.enqueue(jobs.SEND_DIGEST, digest_id)
+    except QueueError as exc:  # marked enqueued: the next ticks re-enqueue after requeue_after
+        log.error("notifier tick could not enqueue (retried in %s): %s",
+                  ctx.config.notifier.requeue_after, exc)
+    if isinstance(ctx.queue, RedisQueue):
+        report.requeued_failed, report.failed_jobs = ctx.queue.requeue_failed(jobs.NOTIFY_QUEUE)
     if report.enqueued or report.reclaimed:
         log.info("notifier tick enqueued %d deliveries, %d digests; reclaimed %d",
                  len(report.deliveries), len(report.digests), len(report.reclaimed))
@@ -114,21 +133,30 @@ def run(ctx: AppContext, burst: bool) -> None:
 
 
 def _run_rq(ctx: AppContext, queue: RedisQueue, burst: bool) -> None:
-    if burst:
-        while True:
-            report = safe_tick(ctx)
-            queue.run_worker([jobs.NOTIFY_QUEUE], burst=True)
-            if report is not None and report.enqueued == 0:
-                return
-    stop = threading.Event()
-    ticker = threading.Thread(target=_tick_loop, args=(ctx, stop), name="notifier-tick",
-                              daemon=True)
-    ticker.start()
+    owner = new_owner()
+    heartbeat = Heartbeat(queue.connection, owner).start()
+    set_owner(owner)  # claims from now on name this process (after its key exists)
+    orphans = OrphanWatch(heartbeat)
     try:
-        queue.run_worker([jobs.NOTIFY_QUEUE], burst=False)
+        if burst:
+            while True:
+                report = safe_tick(ctx, orphans)
+                queue.run_worker([jobs.NOTIFY_QUEUE], burst=True)
+                if report is not None and report.enqueued == 0:
+                    return
+        stop = threading.Event()
+        ticker = threading.Thread(target=_tick_loop, args=(ctx, stop, orphans),
+                                  name="notifier-tick", daemon=True)
+        ticker.start()
+        watch_config(ctx, stop)  # subscriptions and channels follow the config file
+        try:
+            queue.run_worker([jobs.NOTIFY_QUEUE], burst=False)
+        finally:
+            stop.set()
+            ticker.join(timeout=5)
     finally:
-        stop.set()
-        ticker.join(timeout=5)
+        set_owner("")
+        heartbeat.close()
 
 
 def _run_inline(ctx: AppContext, queue: InlineQueue, burst: bool) -> None:
@@ -147,17 +175,17 @@ def _run_inline(ctx: AppContext, queue: InlineQueue, burst: bool) -> None:
             idle.wait(IDLE_SLEEP)
 
 
-def _tick_loop(ctx: AppContext, stop: threading.Event) -> None:
+def _tick_loop(ctx: AppContext, stop: threading.Event, orphans: OrphanWatch | None) -> None:
     every = ctx.config.notifier.tick_every.total_seconds()
     while not stop.is_set():
-        safe_tick(ctx)
+        safe_tick(ctx, orphans)
         stop.wait(every)
 
 
-def safe_tick(ctx: AppContext) -> TickReport | None:
+def safe_tick(ctx: AppContext, orphans: OrphanWatch | None = None) -> TickReport | None:
     """A tick that survives a database or Redis outage: log one line, try again next time."""
     try:
-        return tick(ctx)
-    except (SQLAlchemyError, RedisError) as exc:
-        log.error("notifier tick failed: %s: %s", type(exc).__name__, str(exc).splitlines()[0])
+        return tick(ctx, orphans=orphans)
+    except (SQLAlchemyError, RedisError, NewswatchError, OSError) as exc:
+        log.error("notifier tick failed: %s", describe(exc))
         return None

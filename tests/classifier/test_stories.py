@@ -9,6 +9,7 @@ import pytest
 
 from services.classifier.dedup_metrics import load_corpus, score_grouping
 from services.classifier.stories import (
+    GroupingParams,
     Reason,
     StoryArticle,
     StoryIndex,
@@ -136,3 +137,38 @@ def test_one_feeds_boilerplate_does_not_join_unrelated_items() -> None:
     follow_up = _article("c", "https://board.example/3", "Lua framework for 2D games reaches 12.0",
                          boilerplate, hours=2)
     assert index.assign(follow_up).story_id == 1
+
+
+TANKS = [
+    ("Germany agrees to send Leopard 2 tanks to Ukraine",
+     "Berlin will deliver 14 Leopard 2 battle tanks from Bundeswehr stocks and allow allies to "
+     "re-export theirs, Chancellor Olaf Scholz told the Bundestag."),
+    ("Scholz approves Leopard tank deliveries for Kyiv after weeks of pressure",
+     "Olaf Scholz said Germany would send Leopard 2 tanks to Ukraine and let Poland ship its own, "
+     "ending a standoff with Warsaw and Washington."),
+    ("Leopard 2 tanks for Ukraine: what Germany's decision means",
+     "The Leopard 2 is a modern battle tank; Germany's decision frees Poland and Finland to "
+     "send theirs to Ukraine as well, Scholz said."),
+]
+ROUNDUP = ("Morning briefing: Germany to send Leopard 2 tanks to Ukraine",
+           "Chancellor Olaf Scholz told the Bundestag that Germany will send Leopard 2 battle "
+           "tanks to Ukraine and let Poland re-export its own. Also today: French unions call "
+           "strikes against Macron's pension reform.")
+PENSIONS = ("French unions call new strikes against Macron's pension reform",
+            "Unions in France called a third day of strikes and protests against Emmanuel "
+            "Macron's pension reform, which raises the retirement age to 64.")
+
+
+def test_a_round_up_does_not_chain_other_news_into_a_big_story() -> None:
+    """Single links chain: the briefing joins the tanks story, the pension strike must not."""
+    outcomes = {}
+    for story_threshold in (0.0, 0.2):
+        index = StoryIndex(GroupingParams(story_threshold=story_threshold))
+        for n, (title, summary) in enumerate(TANKS):
+            index.add(_article(f"t{n}", f"https://o{n}.example/t", title, summary, n), 1)
+        roundup = _article("r", "https://brief.example/r", *ROUNDUP, 4)
+        assert index.assign(roundup).story_id == 1
+        index.add(roundup, 1)
+        pensions = _article("p", "https://paris.example/p", *PENSIONS, 5)
+        outcomes[story_threshold] = index.assign(pensions).story_id
+    assert outcomes == {0.0: 1, 0.2: None}  # without the centroid test it chains

@@ -145,3 +145,45 @@ def test_cli_stories_list(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert "gulfobserver.example" in result.output
     empty = CliRunner().invoke(stories_group, ["list", "--since", "1h"])
     assert "no stories in the last 1h" in empty.output
+
+
+def test_a_batch_groups_like_one_article_at_a_time(engine: Engine) -> None:
+    """One lock, one catch-up, bulk rows: the same stories as assigning one by one."""
+    items = load_corpus(CORPUS)
+    ids = _load(engine, items)
+    batched = StoryAssigner(StoriesConfig())
+    with engine.begin() as conn:
+        rows = store.get_articles(conn, [ids[str(i.article.key)] for i in items])
+        rows.sort(key=lambda r: r.published_at)
+        story_of = batched.assign_batch(conn, rows, NOW)
+    events: dict[int, set[str]] = {}
+    for item in items:
+        events.setdefault(story_of[ids[str(item.article.key)]], set()).add(item.event)
+    assert all(len(e) == 1 for e in events.values())
+    assert len(events) == 14
+    with engine.begin() as conn:
+        block = store.story_block(conn, story_of[ids["missiles-wire"]])
+        again = StoryAssigner(StoriesConfig()).assign_batch(conn, rows, NOW)
+    assert block is not None and (block["article_count"], block["outlet_count"]) == (5, 5)
+    assert again == story_of  # rerun: memberships are read back, nothing is added
+
+
+def test_a_rolled_back_batch_leaves_no_phantom_story(engine: Engine) -> None:
+    items = load_corpus(CORPUS)
+    ids = _load(engine, items)
+    assigner = StoryAssigner(StoriesConfig())
+    first = ids[str(items[0].article.key)]
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        row = store.get_article(conn, first)
+        assert row is not None
+        assigner.assign_batch(conn, [row], NOW)
+        assigner.forget()  # what classify_articles does when its transaction fails
+        raise RuntimeError("rolled back")
+    assert len(assigner.index) == 0
+    second = ids[str(items[1].article.key)]  # a wire copy of the first
+    with engine.begin() as conn:
+        row = store.get_article(conn, second)
+        assert row is not None
+        story = assigner.assign_batch(conn, [row], NOW)[second]
+        assert store.story_member(conn, first) is None
+        assert store.get_story(conn, story) is not None

@@ -24,8 +24,8 @@ def test_lost_classify_job_is_recovered_once(
     newswatch(["fetcher", "--once", "--config", str(config)], env)
     Redis.from_url(redis_clean).flushdb()  # the queued classify jobs die with their worker
 
-    # Too fresh to be called lost: the default sweep leaves them to their (lost) jobs.
-    newswatch(["classifier", "--burst", "--config", str(config)], env)
+    # Too fresh to be called lost: a sweep leaves them to their (lost) jobs.
+    newswatch(["classifier", "--burst", "--recover-after", "10m", "--config", str(config)], env)
     newswatch(["notifier", "--burst", "--config", str(config)], env)
     assert receiver.ok() == []
 

@@ -43,7 +43,10 @@ def make_ctx(
 def enqueued(redis_url: str) -> list[Any]:
     jobs_ = Queue(jobs.CLASSIFY_QUEUE, connection=Redis.from_url(redis_url)).jobs
     assert all(job.func_name == jobs.CLASSIFY for job in jobs_)
-    return [job.args[0] for job in jobs_]
+    ids: list[Any] = []  # a job carries one id or a batch of them
+    for job in jobs_:
+        ids += job.args[0] if isinstance(job.args[0], list) else [job.args[0]]
+    return ids
 
 
 def feed_row(engine: Engine, url: str) -> Any:
@@ -268,3 +271,29 @@ def test_sync_feeds_makes_an_edited_interval_due_now(sqlite_url: str) -> None:
     row = feed_row(engine, url)
     assert row.poll_interval == 600 and store.as_utc(row.next_poll_at) == now
     engine.dispose()
+
+
+def test_redis_outage_keeps_storing_and_enqueues_once_it_is_back(
+    feed_server: FeedServer, pg_clean: str, redis_clean: str
+) -> None:
+    feed_server.routes["/rss"] = reply(200, RSS)
+    url = feed_server.url("/rss")
+    feed = FeedConfig(url=url, name="Harbour", allow_private=True)
+    ctx = make_ctx(pg_clean, "redis://127.0.0.1:1/0", [feed])  # Redis is down
+    stop = threading.Event()
+    thread = threading.Thread(target=poller.run_forever, args=(ctx, stop), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(article_rows(ctx.engine)) == 3)  # the database is the truth
+        time.sleep(1.5)  # a few more loops while Redis stays down: the writer must live on
+        assert enqueued(redis_clean) == []
+        ctx.queue = RedisQueue(redis_clean)  # Redis is back
+        wait_for(lambda: sorted(enqueued(redis_clean)) == [r.id for r in article_rows(ctx.engine)])
+    finally:
+        started = time.monotonic()
+        stop.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive() and time.monotonic() - started < 5  # a prompt, clean stop
+    row = feed_row(ctx.engine, url)
+    assert row.error_count == 0 and row.last_error is None  # our outage is not the feed's fault
+    ctx.engine.dispose()

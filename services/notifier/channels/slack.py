@@ -38,7 +38,8 @@ class SlackChannel:
                 self._client,
                 self._url.get_secret_value(),
                 body,
-                {"Content-Type": "application/json; charset=utf-8"},
+                # Slack ignores it today; a proxy or a future API can drop a repeat by it.
+                {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key},
             )
         except TransientDeliveryError as exc:
             if exc.retry_after:

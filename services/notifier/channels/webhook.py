@@ -22,6 +22,7 @@ from services.notifier.channels.http import post
 SIGNATURE_HEADER = "X-Newswatch-Signature"
 TIMESTAMP_HEADER = "X-Newswatch-Timestamp"
 DELIVERY_HEADER = "X-Newswatch-Delivery"  # stable per delivery: receivers de-duplicate on it
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # the same key under the name HTTP APIs know
 SCHEMA_HEADER = "X-Newswatch-Schema"
 DEFAULT_TOLERANCE = 300.0  # seconds a receiver should accept between timestamp and now
 
@@ -60,6 +61,7 @@ class WebhookChannel:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             DELIVERY_HEADER: key,
+            IDEMPOTENCY_HEADER: key,
             SCHEMA_HEADER: str(payload["schema"]),
         }
         secret = self._secret.get_secret_value() if self._secret else None
