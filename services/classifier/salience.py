@@ -53,7 +53,9 @@ NEWS_GENERIC_WORDS = (
     "international national news agency monday tuesday wednesday thursday friday saturday "
     "sunday january february march april june july august september october november "
     "december today recent recently later earlier since part well made make many much "
-    "number continue continues continued"
+    "number continue continues continued "
+    # live blogs' clock
+    "gmt bst utc est edt cet cest pst pdt am pm"
 )
 NEWS_GENERIC = frozenset(stem(w) for w in NEWS_GENERIC_WORDS.split())
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", re.MULTILINE)
@@ -74,6 +76,7 @@ def derive_refinements(
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
     if description:
         concepts += [c for c in _description_terms(description, ground, entity_stems) if c not in concepts]
+    _spell_out_acronyms(entities, concepts)
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms))
         for label, terms in entities.items()
@@ -107,6 +110,18 @@ def _all_places() -> frozenset[str]:
     names = set(_places())
     names |= {line for line in text.splitlines() if line and not line.startswith("#")}
     return frozenset(names)
+
+
+def _spell_out_acronyms(entities: dict[str, list[str]], concepts: list[str]) -> None:
+    """"AI" and "artificial intelligence" are one name: a subject phrase whose initials are an
+    entity's acronym joins that entity (and leaves the subject)."""
+    for terms in entities.values():
+        short = {t.upper() for t in terms if t.isupper() and 2 <= len(t) <= 5}
+        for phrase in list(concepts):
+            words = phrase.split()
+            if len(words) >= 2 and "".join(w[0] for w in words).upper() in short:
+                terms.append(phrase)
+                concepts.remove(phrase)
 
 
 def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[str]:

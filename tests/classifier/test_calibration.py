@@ -94,3 +94,13 @@ def test_a_labelled_false_alert_of_a_kind_stops_recurring() -> None:
     assert learned.weights and all(w < 1 for w in learned.weights.values())
     assert taught.score(*again).score < taught.topic.threshold
     assert taught.score(confirmed[0].title, "").score >= taught.topic.threshold
+
+
+def test_a_spelled_out_phrase_joins_its_acronym() -> None:
+    refs = tuple(Reference(f"{i}.md", "Regulators in Brussels said AI rules are coming. The AI Act "
+                           "covers artificial intelligence models; artificial intelligence firms object.")
+                 for i in range(3))
+    refinements = derive_refinements(refs, None, Background(docs=1000, df={}))
+    ai = next(g for g in refinements.groups if g.label == "AI")
+    assert "artificial intelligence" in ai.terms
+    assert not any(g.label == "artificial intelligence" for g in refinements.groups)

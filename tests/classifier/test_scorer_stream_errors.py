@@ -67,3 +67,13 @@ def test_western_arms_for_ukraine_are_another_story(axis_scorer: TopicScorer) ->
     assert result.score < THRESHOLD
     denied = axis_scorer.score("Iran dismisses US claim it sent ballistic missiles to Russia", "")
     assert denied.score >= THRESHOLD
+
+
+def test_diplomatic_backing_is_not_a_transfer(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "US says China's diplomatic cover props up Russia's war effort",
+        "Officials said Beijing's political support had helped Moscow at the UN.",
+    )
+    assert result.score < THRESHOLD
+    material = axis_scorer.score("US accuses China of sending drone parts to Russia's war effort", "")
+    assert material.score >= THRESHOLD
