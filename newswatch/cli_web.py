@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from newswatch.options import config_option, open_context
-from shared.settings import get_settings
 
 
 @click.command("web")
@@ -18,6 +17,7 @@ from shared.settings import get_settings
 def web_command(host: str, port: int, config_path: Path | None) -> None:
     """The desk's web view: stories and why they scored, feedback, feeds, deliveries, /metrics."""
     from services.web.server import check_exposure, serve
+    from shared.settings import get_settings
 
     settings = get_settings()
     check_exposure(host, settings.web_token.get_secret_value() if settings.web_token else None)

@@ -18,9 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared import jobs
-from shared.settings import Settings
+
+if TYPE_CHECKING:  # pydantic-settings costs CLI start-up; `newswatch health` loads it itself
+    from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ import math
 import re
 import unicodedata
 import zlib
+from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -257,7 +258,7 @@ class _TermIndex:
     ``FREQUENT_SHARE`` of the window (and ``FREQUENT_MIN`` articles) are not walked: such
     terms still count in the cosine of every candidate another term found; so do the light
     terms of a query once its heavy ones are walked (see ``similar``). Evicted rows are
-    dropped from the postings in one sweep once they outnumber the live ones (amortised).
+    dropped from the postings in one sweep once they pass a quarter of the live ones (amortised).
     A row's norm is recomputed with the current IDF while the window is small, and again
     whenever the window size drifted by ``NORM_DRIFT`` since.
     """
@@ -307,7 +308,7 @@ class _TermIndex:
                 del self.doc_freq[term]
         self.live -= 1
         self.dead += 1
-        if self.dead > max(self.live, COMPACT_MIN):
+        if self.dead > max(self.live // 4, COMPACT_MIN):  # walks skip at most 1 dead in 5
             self.compact()
 
     def compact(self) -> None:
@@ -361,7 +362,7 @@ class _TermIndex:
         for i in range(len(order) - 1, -1, -1):
             rest[i] = rest[i + 1] + bound[order[i]]
         cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
-        dots: dict[_Entry, float] = {}
+        dots: defaultdict[_Entry, float] = defaultdict(float)
         looked_up: list[tuple[str, float]] = []
         headroom = 0.0
         for i, term in enumerate(order):
@@ -372,7 +373,7 @@ class _TermIndex:
                 continue
             for entry in self.postings[term]:
                 if entry.alive:
-                    dots[entry] = dots.get(entry, 0.0) + weight * entry.terms[term]
+                    dots[entry] += weight * entry.terms[term]
         found: list[tuple[_Entry, float]] = []
         for entry, dot in dots.items():
             if abs(entry.at - at) > span:
