@@ -39,10 +39,10 @@ def replace(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def context(path: Path, pg_url: str, redis_url: str) -> AppContext:
+def context(path: Path, pg_url: str, redis_url: str, every: float = 0) -> AppContext:
     ctx = build_context(path, settings=Settings(DATABASE_URL=pg_url, REDIS_URL=redis_url))
     assert ctx.watcher is not None and isinstance(ctx.queue, RedisQueue)
-    ctx.watcher.every = 0  # the production default is 2 s between looks
+    ctx.watcher.every = every  # the production default is 2 s between looks
     set_context(ctx)  # what `newswatch notifier` does before it starts the RQ worker
     return ctx
 
@@ -67,6 +67,38 @@ def test_a_subscription_added_while_running_is_delivered_to(
     work(ctx)
     assert delivery(ctx, delivery_id).status == "sent"
     assert [r.path for r in receiver.ok()] == ["/late"]
+
+
+def test_a_delivery_for_a_subscription_not_yet_reloaded_here_is_sent(
+        tmp_path: Path, pg_clean: str, redis_clean: str, receiver: Receiver) -> None:
+    """The classifier reloaded first; this notifier's next periodic look is an hour away."""
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(CONFIG.format(desk_url=receiver.url + "/desk"), encoding="utf-8")
+    ctx = context(path, pg_clean, redis_clean, every=3600)
+    work(ctx)
+
+    replace(path, CONFIG.format(desk_url=receiver.url + "/desk")
+            + LATE.format(late_url=receiver.url + "/late"))
+    assert ctx.refresh_config() is False  # not due: this process still has the old config
+    delivery_id = add_article(ctx, "Iran ships Fath-360 ballistic missiles to Russia",
+                              subscription="late")
+    work(ctx)
+    row = delivery(ctx, delivery_id)
+    assert (row.status, row.last_error) == ("sent", None)
+    assert [r.path for r in receiver.ok()] == ["/late"]
+
+
+def test_a_delivery_for_a_removed_subscription_fails_after_a_forced_look(
+        tmp_path: Path, pg_clean: str, redis_clean: str, receiver: Receiver) -> None:
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(CONFIG.format(desk_url=receiver.url + "/desk"), encoding="utf-8")
+    ctx = context(path, pg_clean, redis_clean, every=3600)
+    delivery_id = add_article(ctx, "Iran ships Fath-360 ballistic missiles to Russia",
+                              subscription="gone")
+    work(ctx)
+    row = delivery(ctx, delivery_id)
+    assert (row.status, row.last_error) == ("failed", "subscription is no longer configured")
+    assert receiver.ok() == []
 
 
 def test_a_changed_channel_takes_the_next_alert(
