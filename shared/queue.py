@@ -129,7 +129,7 @@ class RedisQueue:
         Returns (requeued, left): ``left`` are jobs that failed too often to be an outage;
         ``newswatch status`` shows them. Every job is idempotent, so a requeue is harmless."""
         from rq import Queue
-        from rq.exceptions import NoSuchJobError
+        from rq.exceptions import InvalidJobOperation, NoSuchJobError
         from rq.job import Job
         from rq.registry import FailedJobRegistry
 
@@ -147,7 +147,11 @@ class RedisQueue:
                 continue
             job.meta[REQUEUE_META] = count + 1
             job.save_meta()  # type: ignore[no-untyped-call]
-            registry.requeue(job_id)
+            try:
+                registry.requeue(job_id)
+            except (InvalidJobOperation, NoSuchJobError):  # another replica took it meanwhile
+                log.debug("failed job %s already requeued or removed elsewhere", job_id)
+                continue
             requeued += 1
         if requeued:
             log.info("requeued %d failed %s jobs", requeued, queue_name)

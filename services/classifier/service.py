@@ -90,6 +90,9 @@ def _recover_periodically(
         except (NewswatchError, OSError, SQLAlchemyError, RedisError) as exc:
             log.warning("recovery sweep failed, next try in %ss: %s",
                         int(RECOVERY_EVERY.total_seconds()), describe(exc))
+        except Exception:  # noqa: BLE001 - one bad sweep must not end the recovery thread
+            log.exception("recovery sweep failed unexpectedly, next try in %ss",
+                          int(RECOVERY_EVERY.total_seconds()))
 
 
 def run(ctx: AppContext, *, burst: bool, recovery_age: timedelta = RECOVERY_AGE) -> None:
