@@ -17,8 +17,8 @@ from services.classifier.routing import create_deliveries
 from services.classifier.scorer import TopicScorer, build_scorers
 from shared import jobs, store
 from shared.context import AppContext, get_context
-from shared.exceptions import QueueError
-from shared.retry import transient_retry
+from shared.exceptions import ClassifyError, QueueError
+from shared.retry import describe, is_transient, transient_retry
 from shared.topics import resolve_topics
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,37 @@ def scorers(ctx: AppContext) -> dict[str, TopicScorer]:
 
 @transient_retry
 def classify_article(article_id: int | Sequence[int]) -> None:
-    """Idempotent: rescoring rewrites the scores; the delivery ledger refuses duplicates."""
+    """Idempotent: rescoring rewrites the scores; the delivery ledger refuses duplicates.
+
+    A batch that fails for a reason other than an outage is retried one article at a time,
+    so one article that cannot be classified does not leave the rest of its batch unscored.
+    """
     ids = [article_id] if isinstance(article_id, int) else [int(i) for i in article_id]
-    classify_articles(ids)
+    if len(ids) == 1:
+        classify_articles(ids)
+        return
+    try:
+        classify_articles(ids)
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # the whole batch waits for the server (transient_retry)
+        log.warning("batch of %d articles failed (%s); classifying them one by one",
+                    len(ids), describe(exc))
+        _classify_one_by_one(ids)
+
+
+def _classify_one_by_one(ids: Sequence[int]) -> None:
+    failed: list[int] = []
+    for one in ids:
+        try:
+            classify_articles([one])
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("article %d could not be classified", one)
+            failed.append(one)
+    if failed:  # the job is filed as failed; the recovery sweep retries these with backoff
+        raise ClassifyError(f"articles {failed} could not be classified (see the log)")
 
 
 def classify_articles(article_ids: Sequence[int]) -> None:
