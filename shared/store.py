@@ -1189,13 +1189,15 @@ def story_topic_ids(conn: Connection, story_id: int) -> list[str]:
         .where(story_members.c.story_id == story_id)).scalars())
 
 
-def scored_story_article_ids(conn: Connection, story_id: int, topic_id: str) -> list[int]:
-    """The story's articles that carry a score on the topic (what a story-level label covers)."""
-    return [int(i) for i in conn.execute(
+def story_representative_id(conn: Connection, story_id: int, topic_id: str) -> int | None:
+    """The story's best-scoring article on the topic (the earliest on a tie): what a
+    story-level label covers, so one reader decision is one label, not one per member."""
+    found = conn.execute(
         select(story_members.c.article_id)
         .join(scores, scores.c.article_id == story_members.c.article_id)
         .where(story_members.c.story_id == story_id, scores.c.topic_id == topic_id)
-        .order_by(story_members.c.seq)).scalars()]
+        .order_by(scores.c.score.desc(), story_members.c.seq).limit(1)).scalar()
+    return None if found is None else int(found)
 
 
 def web_story_articles(conn: Connection, story_id: int, topic_id: str) -> list[Row[Any]]:
