@@ -417,6 +417,15 @@ def save_feedback(
     ))
 
 
+def feedback_watermark(conn: Connection) -> tuple[int, int, str]:
+    """(labels, highest id, latest created_at): changes whenever a label is added, replaced
+    (a replaced label gets a new created_at) or removed. Cheap enough to ask once per batch."""
+    row = conn.execute(select(func.count(), func.max(feedback.c.id),
+                              func.max(feedback.c.created_at))).one()
+    latest = as_utc(row[2])
+    return int(row[0]), int(row[1] or 0), latest.isoformat() if latest else ""
+
+
 def get_feedback(conn: Connection, article_id: int, topic_id: str) -> Row[Any] | None:
     return conn.execute(
         select(feedback).where(feedback.c.article_id == article_id, feedback.c.topic_id == topic_id)

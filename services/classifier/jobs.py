@@ -23,17 +23,30 @@ from shared.topics import resolve_topics
 
 log = logging.getLogger(__name__)
 
+_SCORERS = "scorers"  # ctx.cache key: (config, feedback watermark, scorers)
+
 
 def scorers(ctx: AppContext) -> dict[str, TopicScorer]:
-    """Scorers are built once per process (and again after a config change), with what the
-    topics learned from feedback labels so far."""
-    cached: dict[str, TopicScorer] | None = ctx.cache.get("scorers")
-    if cached is None:
-        with ctx.engine.connect() as conn:
-            feedback = store.list_feedback(conn)
-        cached = build_scorers(learned_topics(resolve_topics(ctx.config), feedback))
-        ctx.cache["scorers"] = cached
-    return cached
+    """The scorers, with what the topics learned from feedback labels so far.
+
+    Built once, then again when the config object changes (a reload) or the feedback
+    watermark moves (a 👍/👎 from the web view, a signed link, ``newswatch feedback``): one
+    cheap query per batch tells, so new labels apply to the next batch without a restart.
+    The cache entry names the config it was built from, so scorers built from a config that a
+    reload replaced meanwhile are never used for the new one.
+    """
+    config = ctx.config  # one snapshot: the watch thread may swap ctx.config while we build
+    with ctx.engine.connect() as conn:
+        mark = store.feedback_watermark(conn)
+        cached: tuple[object, object, dict[str, TopicScorer]] | None = ctx.cache.get(_SCORERS)
+        if cached is not None and cached[0] is config and cached[1] == mark:
+            return cached[2]
+        if cached is not None and cached[0] is config:
+            log.info("feedback labels changed: relearning the topics")
+        feedback = store.list_feedback(conn)
+    built = build_scorers(learned_topics(resolve_topics(config), feedback))
+    ctx.cache[_SCORERS] = (config, mark, built)
+    return built
 
 
 @transient_retry

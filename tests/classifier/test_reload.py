@@ -16,7 +16,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from services.classifier.jobs import classify_article
+from services.classifier.jobs import classify_article, scorers
 from shared import jobs, store
 from shared.config import FeedConfig
 from shared.context import AppContext, build_context, set_context
@@ -121,15 +121,15 @@ def test_a_raised_threshold_applies_to_the_next_article(
 
     first = add_article(ctx, *IRAN_MISSILES)
     classify_article(first)
-    scorers_before = ctx.cache["scorers"]
+    scorers_before = scorers(ctx)
     assert subscribers(ctx, first) == ["console"]
 
     replace(path, CONSOLE.format(threshold=1.0))
     second = add_article(ctx, *NK_SHELLS)
     classify_article(second)
     assert subscribers(ctx, second) == []
-    assert ctx.cache["scorers"] is not scorers_before  # rebuilt from the new config
-    assert ctx.cache["scorers"]["axis"].topic.threshold == 1.0
+    assert scorers(ctx) is not scorers_before  # rebuilt from the new config
+    assert scorers(ctx)["axis"].topic.threshold == 1.0
 
 
 def test_a_topic_added_with_reference_files_is_scored_without_restart(
