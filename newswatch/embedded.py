@@ -132,9 +132,7 @@ def run_embedded(
         left = finish_due(ctx, drain_timeout)
         summary = _summary(ctx, stats)
         summary.unfinished = left
-        with ctx.engine.connect() as conn:
-            summary.unscored = store.unscored_article_ids(
-                conn, [t.id for t in resolve_topics(ctx.config)])
+        summary.unscored = classifier_service.unscored_recent(ctx)
         return summary
     fetch_thread = threading.Thread(
         target=poller.run_forever, args=(ctx, stop), name="fetcher", daemon=True

@@ -315,9 +315,11 @@ def count_articles(conn: Connection) -> int:
 
 def unscored_article_ids(
     conn: Connection, topic_ids: Iterable[str], *, seen_before: datetime | None = None,
-    limit: int = 10000,
+    seen_after: datetime | None = None, newest_first: bool = False, limit: int = 10000,
 ) -> list[int]:
-    """Articles whose current content lacks a score for some topic: left by a killed worker."""
+    """Articles whose current content lacks a score for some topic: left by a killed worker,
+    or stored before a topic was added. The recovery sweep asks for recent ones, newest first,
+    so a new topic does not rescore the whole history ahead of fresh articles."""
     topic_list = list(topic_ids)
     scored = (
         select(func.count()).select_from(scores)
@@ -329,7 +331,10 @@ def unscored_article_ids(
     query = select(articles.c.id).where(scored < len(topic_list))
     if seen_before is not None:
         query = query.where(articles.c.first_seen_at < seen_before)
-    query = query.order_by(articles.c.id).limit(limit)
+    if seen_after is not None:
+        query = query.where(articles.c.first_seen_at >= seen_after)
+    order = articles.c.id.desc() if newest_first else articles.c.id
+    query = query.order_by(order).limit(limit)
     return [int(r) for r in conn.execute(query).scalars()]
 
 
@@ -376,6 +381,21 @@ def save_scores(conn: Connection, rows: Sequence[NewScore], now: datetime) -> No
          "explanation": r.explanation, "content_hash": r.content_hash, "scored_at": now}
         for r in rows
     ])
+
+
+def current_score_topics(conn: Connection, article_ids: Sequence[int]) -> dict[int, set[str]]:
+    """For each article, the topics it already has a score for on its current content."""
+    found: dict[int, set[str]] = {}
+    if not article_ids:
+        return found
+    rows = conn.execute(
+        select(scores.c.article_id, scores.c.topic_id)
+        .join(articles, and_(articles.c.id == scores.c.article_id,
+                             articles.c.content_hash == scores.c.content_hash))
+        .where(scores.c.article_id.in_(list(article_ids))))
+    for article_id, topic_id in rows:
+        found.setdefault(int(article_id), set()).add(str(topic_id))
+    return found
 
 
 def get_score(conn: Connection, article_id: int, topic_id: str) -> Row[Any] | None:

@@ -70,6 +70,14 @@ def classify_article(article_id: int | Sequence[int]) -> None:
         _classify_one_by_one(ids)
 
 
+def _routable(scores: dict[str, float], scored_before: set[str] | None) -> dict[str, float]:
+    """The scores that may alert. An article already scored on its current text for other
+    topics was routed then; a topic added since scores it too, but does not replay it."""
+    if not scored_before:
+        return scores
+    return {topic_id: s for topic_id, s in scores.items() if topic_id in scored_before}
+
+
 def _classify_one_by_one(ids: Sequence[int]) -> None:
     failed: list[int] = []
     for one in ids:
@@ -90,6 +98,7 @@ def classify_articles(article_ids: Sequence[int]) -> None:
     topic_scorers = scorers(ctx)
     with ctx.engine.connect() as conn:
         batch = store.get_articles(conn, sorted(set(article_ids)))
+        already = store.current_score_topics(conn, [article.id for article in batch])
     missing = set(article_ids) - {article.id for article in batch}
     if missing:
         log.warning("articles %s not found: deleted before they were classified", sorted(missing))
@@ -113,7 +122,8 @@ def classify_articles(article_ids: Sequence[int]) -> None:
             store.save_scores(conn, rows, now)
             story_ids = stories.assign_batch(conn, batch, now)
             for article in batch:
-                to_send += create_deliveries(conn, ctx.config, article, results[article.id],
+                routed = _routable(results[article.id], already.get(article.id))
+                to_send += create_deliveries(conn, ctx.config, article, routed,
                                              thresholds, now, story_ids.get(article.id))
     except BaseException:
         stories.forget()  # the index learnt assignments that were rolled back
