@@ -4,7 +4,9 @@ A service is healthy when the database and Redis answer *and* its own loop is al
 - the fetcher touches ``<data dir>/fetcher.alive`` on every pass of its loop;
 - an RQ worker (classifier, notifier) is registered in Redis under a name that starts with
   its queue and this host's name (the container id in compose), and RQ's heartbeat on it is
-  recent. RQ beats after every job and every ``dequeue_timeout`` (WORKER_TTL - 15 s) idle.
+  recent. RQ beats after every job and every ``dequeue_timeout`` (WORKER_TTL - 15 s) idle;
+  a SimpleWorker running a job beats only when it starts it, so a *busy* worker is given the
+  job timeout (``jobs.JOB_TIMEOUT``, after which RQ kills the job and beats again) on top.
 """
 
 from __future__ import annotations
@@ -113,18 +115,25 @@ def check_worker(settings: Settings, queue_name: str, now: datetime | None = Non
                                 socket_timeout=TIMEOUT)
     prefix = f"{queue_name}@{socket.gethostname()}."
     now = now or datetime.now(UTC)
-    ages = []
+    ages: list[tuple[float, bool]] = []  # (seconds since the beat, busy with a job)
     for worker in Worker.all(connection=connection, queue=Queue(queue_name, connection=connection)):
         if worker.name.startswith(prefix) and worker.last_heartbeat is not None:
             beat = worker.last_heartbeat
             beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
-            ages.append((now - beat).total_seconds())
+            ages.append(((now - beat).total_seconds(), worker.get_state() == "busy"))
     if not ages:
         return Probe(False, f"no {queue_name} worker of this host is registered in Redis")
-    age = min(ages)
-    if age > MAX_BEAT_AGE:
-        return Probe(False, f"{queue_name} worker heartbeat is {age:.0f}s old (> {MAX_BEAT_AGE}s)")
-    return Probe(True, f"{queue_name} worker alive (beat {age:.0f}s ago)")
+    alive = [(age, busy) for age, busy in ages if age <= _max_age(busy)]
+    if not alive:
+        age, busy = min(ages)
+        return Probe(False, f"{queue_name} worker heartbeat is {age:.0f}s old "
+                            f"(> {_max_age(busy)}s{' for a busy worker' if busy else ''})")
+    age, busy = min(alive)
+    return Probe(True, f"{queue_name} worker alive ({'busy, ' if busy else ''}beat {age:.0f}s ago)")
+
+
+def _max_age(busy: bool) -> int:
+    return MAX_BEAT_AGE + (jobs.JOB_TIMEOUT if busy else 0)
 
 
 def check_fetcher(settings: Settings) -> Probe:

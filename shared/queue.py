@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from shared.exceptions import QueueError
-from shared.jobs import queue_for
+from shared.jobs import JOB_TIMEOUT, queue_for
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class RedisQueue:
         try:
             Queue(queue_for(job), connection=self.connection).enqueue(
                 job, *args, job_id=job_id, result_ttl=JOB_RESULT_TTL, failure_ttl=JOB_FAILURE_TTL,
+                job_timeout=JOB_TIMEOUT,
             )
         except RedisError as exc:
             raise QueueError(f"cannot enqueue {job.rpartition('.')[2]}{args!r}: "
