@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from shared import jobs
 from shared.settings import Settings
@@ -116,11 +117,14 @@ def check_worker(settings: Settings, queue_name: str, now: datetime | None = Non
     prefix = f"{queue_name}@{socket.gethostname()}."
     now = now or datetime.now(UTC)
     ages: list[tuple[float, bool]] = []  # (seconds since the beat, busy with a job)
+    seen: set[str] = set()
     for worker in Worker.all(connection=connection, queue=Queue(queue_name, connection=connection)):
         if worker.name.startswith(prefix) and worker.last_heartbeat is not None:
+            seen.add(worker.name)
             beat = worker.last_heartbeat
             beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
             ages.append(((now - beat).total_seconds(), worker.get_state() == "busy"))
+    ages += _unregistered_beats(connection, prefix, seen, now)
     if not ages:
         return Probe(False, f"no {queue_name} worker of this host is registered in Redis")
     alive = [(age, busy) for age, busy in ages if age <= _max_age(busy)]
@@ -130,6 +134,31 @@ def check_worker(settings: Settings, queue_name: str, now: datetime | None = Non
                             f"(> {_max_age(busy)}s{' for a busy worker' if busy else ''})")
     age, busy = min(alive)
     return Probe(True, f"{queue_name} worker alive ({'busy, ' if busy else ''}beat {age:.0f}s ago)")
+
+
+def _unregistered_beats(
+    connection: Any, prefix: str, seen: set[str], now: datetime,
+) -> list[tuple[float, bool]]:
+    """Beats of our workers missing from RQ's worker sets: after Redis lost its data a running
+    worker keeps beating into its own key, but RQ adds it to the sets only at start."""
+    from rq.utils import utcparse
+
+    found: list[tuple[float, bool]] = []
+    key_prefix = "rq:worker:"
+    for raw in connection.scan_iter(match=f"{key_prefix}{prefix}*", count=500):
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        name = key[len(key_prefix):]
+        if ":" in name or name in seen:  # rq:worker:<name>:executions and the like
+            continue
+        beat_raw, state, death = connection.hmget(key, "last_heartbeat", "state", "death")
+        if not beat_raw or death:  # a worker that shut down keeps its key for a minute
+            continue
+        try:
+            beat = utcparse(beat_raw.decode() if isinstance(beat_raw, bytes) else beat_raw)
+        except ValueError:
+            continue
+        found.append(((now - beat).total_seconds(), state in (b"busy", "busy")))
+    return found
 
 
 def _max_age(busy: bool) -> int:

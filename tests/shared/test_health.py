@@ -146,3 +146,18 @@ def test_jobs_are_enqueued_with_the_job_timeout(redis_clean: str) -> None:
     (job,) = Queue(jobs.CLASSIFY_QUEUE, connection=Redis.from_url(redis_clean)).jobs
     assert job.timeout == jobs.JOB_TIMEOUT
     assert jobs.JOB_TIMEOUT >= JOB_BUDGET + 180  # the retry budget plus a slow batch
+
+
+def test_a_worker_still_beating_after_redis_lost_its_data_is_healthy(
+        tmp_path: Path, pg_url: str, redis_clean: str) -> None:
+    """FLUSHALL / a restart without persistence empties RQ's worker sets; a running worker
+    only beats into its own key afterwards (RQ registers a worker once, at start)."""
+    settings = _settings(pg_url, redis_clean, tmp_path)
+    worker = _register(redis_clean, worker_name([jobs.CLASSIFY_QUEUE]))
+    Redis.from_url(redis_clean).flushdb()
+    assert not check_service("classifier", settings)[-1].ok  # nothing left in Redis: no beat
+    worker.heartbeat()  # the running worker's next beat
+    probe = check_service("classifier", settings)[-1]
+    assert probe.ok, probe.what
+    Redis.from_url(redis_clean).delete(worker.key)  # the worker stopped beating: key expired
+    assert not check_service("classifier", settings)[-1].ok
