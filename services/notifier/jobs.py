@@ -266,10 +266,15 @@ def _age(delta: timedelta) -> str:
 
 
 def topic_names(ctx: AppContext) -> dict[str, str]:
-    names = ctx.cache.get(_TOPIC_NAMES_KEY)
-    if not isinstance(names, dict):
-        names = {topic.id: topic.name for topic in resolve_topics(ctx.config)}
-        ctx.cache[_TOPIC_NAMES_KEY] = names
+    """Topic names of the current config; cached with the config they came from, so names
+    computed from a config a reload replaced meanwhile are not kept for the new one."""
+    config = ctx.config
+    cached = ctx.cache.get(_TOPIC_NAMES_KEY)
+    if isinstance(cached, tuple) and cached[0] is config:
+        names: dict[str, str] = cached[1]
+        return names
+    names = {topic.id: topic.name for topic in resolve_topics(config)}
+    ctx.cache[_TOPIC_NAMES_KEY] = (config, names)
     return names
 
 

@@ -127,3 +127,17 @@ def test_a_broken_edit_keeps_delivering_with_the_last_good_config(
                               subscription="desk")
     work(ctx)
     assert delivery(ctx, delivery_id).status == "sent"
+
+
+def test_topic_names_follow_a_config_swapped_while_they_were_cached(pg_clean: str) -> None:
+    """The watch thread replaces ctx.config (and clears the cache) while a job computes the
+    names: what the job caches after that names the old config and is not reused."""
+    from services.notifier.jobs import topic_names
+    from shared.config import AppConfig
+    from tests.notifier.world import make_config, make_context
+
+    ctx = make_context(pg_clean, make_config([]))
+    before = topic_names(ctx)
+    ctx.config = AppConfig.model_validate(
+        {"topics": [{"id": "axis", "name": "Arms to Russia (desk wording)"}]})
+    assert topic_names(ctx)["axis"] == "Arms to Russia (desk wording)" != before["axis"]
