@@ -35,7 +35,9 @@ class AppContext:
     engine: Engine
     queue: TaskQueue
     config_path: Path | None = None
-    cache: dict[str, Any] = field(default_factory=dict)  # per-process warm state (scorers)
+    cache: dict[str, Any] = field(default_factory=dict)  # config-derived state: cleared on reload
+    # Process resources that outlive a reload (HTTP pool, send pacing): never cleared.
+    resources: dict[str, Any] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:

@@ -141,3 +141,29 @@ def test_topic_names_follow_a_config_swapped_while_they_were_cached(pg_clean: st
     ctx.config = AppConfig.model_validate(
         {"topics": [{"id": "axis", "name": "Arms to Russia (desk wording)"}]})
     assert topic_names(ctx)["axis"] == "Arms to Russia (desk wording)" != before["axis"]
+
+
+def test_a_reload_keeps_the_http_pool_and_the_pacing(tmp_path: Path, sqlite_url: str) -> None:
+    from services.notifier.senders import http_client, pacer
+    from shared.config import load_config
+    from shared.db import make_engine
+    from shared.queue import InlineQueue
+
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(CONFIG.format(desk_url="https://hooks.example.org/desk"), encoding="utf-8")
+    ctx = AppContext(settings=Settings(), config=load_config(path), engine=make_engine(sqlite_url),
+                     queue=InlineQueue(), config_path=path)
+    client, pacing = http_client(ctx), pacer(ctx)
+
+    replace(path, CONFIG.format(desk_url="https://hooks.example.org/desk")
+            + LATE.format(late_url="https://hooks.example.org/late"))
+    assert ctx.reload_config()
+    assert http_client(ctx) is client and pacer(ctx) is pacing  # nothing leaked, nothing forgot
+
+    replace(path, CONFIG.format(desk_url="https://hooks.example.org/desk").replace(
+        "lease: 2s}", "lease: 2s, timeout: 3s}"))
+    assert ctx.reload_config()
+    fresh = http_client(ctx)
+    assert fresh is not client and client.is_closed and not fresh.is_closed
+    assert pacer(ctx) is pacing
+    fresh.close()
