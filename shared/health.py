@@ -70,12 +70,12 @@ class Probe:
 
 
 def check_database(settings: Settings) -> Probe:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.pool import NullPool
 
-    from shared.db import normalize_url
+    from shared.db import normalize_url, ping
 
     url = normalize_url(settings.resolved_database_url())
     backend = make_url(url).get_backend_name()
@@ -83,7 +83,7 @@ def check_database(settings: Settings) -> Probe:
     engine = create_engine(url, connect_args=args, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            ping(conn)
     except SQLAlchemyError as exc:
         first = str(getattr(exc, "orig", exc)).strip().splitlines()
         return Probe(False, f"database unreachable: {first[0] if first else type(exc).__name__}")
