@@ -26,7 +26,7 @@ def web_command(host: str, port: int, config_path: Path | None) -> None:
 
     from shared.context import watch_config
 
-    ctx = open_context(config_path, migrate_first=not settings.database_url)
+    ctx = open_context(config_path, migrate_first=not settings.database_url, require_queue=False)
     watch_config(ctx, threading.Event())  # topics and redaction follow the config file
     serve(ctx, host, port)
 
