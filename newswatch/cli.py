@@ -74,9 +74,10 @@ def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
                            drain_timeout=timeout)
     if once:
         click.echo(summary.render())
-        pending = summary.pending_line()
-        if pending:
-            click.echo(pending, err=True)
+        problems = [line for line in (summary.unscored_line(), summary.pending_line()) if line]
+        for line in problems:
+            click.echo(line, err=True)
+        if problems:
             sys.exit(1)
 
 

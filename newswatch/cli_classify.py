@@ -159,7 +159,7 @@ def _eval_feedback(topic: ResolvedTopic, config_path: Path | None, show_errors: 
     from shared import store
 
     try:
-        ctx = open_context(config_path)
+        ctx = open_context(config_path, require_queue=False)
         with ctx.engine.connect() as conn:
             rows = store.list_feedback(conn, topic.id)
     except NewswatchError as exc:

@@ -26,7 +26,7 @@ def feedback_command(article_id: int, label: str, topic_id: str, config_path: Pa
     from shared.topics import resolve_topics
 
     try:
-        ctx = open_context(config_path)
+        ctx = open_context(config_path, require_queue=False)
         known = [t.id for t in resolve_topics(ctx.config)]
         if topic_id not in known:
             raise click.ClickException(f"unknown topic {topic_id!r}; known topics: {', '.join(known)}")

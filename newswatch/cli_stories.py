@@ -37,7 +37,7 @@ def list_command(topic_id: str | None, since: str, limit: int, config_path: Path
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
     try:
-        ctx = open_context(config_path)
+        ctx = open_context(config_path, require_queue=False)
         threshold = None
         if topic_id is not None:
             topics = {t.id: t for t in resolve_topics(ctx.config)}

@@ -104,7 +104,7 @@ def _stored(config_path: Path | None, limit: int) -> list[tuple[str, str, str]]:
     from shared import store
 
     try:
-        ctx = open_context(config_path)
+        ctx = open_context(config_path, require_queue=False)
         with ctx.engine.connect() as conn:
             rows = store.recent_article_texts(conn, limit)
     except NewswatchError as exc:

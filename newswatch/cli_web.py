@@ -22,7 +22,12 @@ def web_command(host: str, port: int, config_path: Path | None) -> None:
     settings = get_settings()
     check_exposure(host, settings.web_token.get_secret_value() if settings.web_token else None)
     # Embedded (no DATABASE_URL): create the SQLite schema if `newswatch run` has not yet.
-    ctx = open_context(config_path, migrate_first=not settings.database_url)
+    import threading
+
+    from shared.context import watch_config
+
+    ctx = open_context(config_path, migrate_first=not settings.database_url, require_queue=False)
+    watch_config(ctx, threading.Event())  # topics and redaction follow the config file
     serve(ctx, host, port)
 
 

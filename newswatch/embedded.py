@@ -16,13 +16,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from services.classifier import jobs as classifier_jobs
 from services.classifier import service as classifier_service
 from services.fetcher import poller
 from services.notifier import service as notifier_service
 from shared import store
 from shared.context import AppContext
+from shared.exceptions import NewswatchError
 from shared.queue import InlineQueue
+from shared.retry import describe
 from shared.topics import resolve_topics
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,7 @@ class RunSummary:
     delivered: int = 0
     failed_deliveries: int = 0
     unfinished: list[Any] = field(default_factory=list)  # store.unfinished rows left at exit
+    unscored: list[int] = field(default_factory=list)  # articles still lacking a score at exit
 
     def render(self) -> str:
         return (
@@ -65,6 +70,16 @@ class RunSummary:
                 f"{', ...' if len(self.unfinished) > 5 else ''}); next retry "
                 f"{when.strftime('%Y-%m-%d %H:%M:%SZ') if when else 'now'}"
                 f"{f' ({error})' if error else ''}; run again or start `newswatch run`")
+
+
+    def unscored_line(self) -> str | None:
+        """One line naming the articles `run --once` could not score (their jobs failed)."""
+        if not self.unscored:
+            return None
+        shown = ", ".join(str(i) for i in self.unscored[:10])
+        more = ", ..." if len(self.unscored) > 10 else ""
+        return (f"not scored: {len(self.unscored)} articles ({shown}{more}); their classify "
+                f"jobs failed (see the log); run again or start `newswatch run`")
 
 
 def _queue(ctx: AppContext) -> InlineQueue:
@@ -112,28 +127,48 @@ def run_embedded(
     classifier_service.recover(ctx, older_than=timedelta(0))
     if once:
         stats = _poll_while_processing(ctx)
+        drain(ctx)
+        classifier_service.recover(ctx, older_than=timedelta(0))  # a failed batch, once more
         left = finish_due(ctx, drain_timeout)
         summary = _summary(ctx, stats)
         summary.unfinished = left
+        summary.unscored = classifier_service.unscored_recent(ctx)
         return summary
     fetch_thread = threading.Thread(
         target=poller.run_forever, args=(ctx, stop), name="fetcher", daemon=True
     )
     fetch_thread.start()
     log.info("newswatch running: %d feeds, Ctrl-C to stop", len(ctx.config.feeds))
-    queue, last_tick = _queue(ctx), 0.0
+    queue, last_tick, last_sweep = _queue(ctx), 0.0, time.monotonic()
+    resweeps = classifier_service.Resweeps()
+    sweep_every = classifier_service.RECOVERY_EVERY.total_seconds()
     try:
         while not stop.is_set():
             ran = queue.run_pending(limit=100)
             if time.monotonic() - last_tick >= TICK_EVERY:
                 notifier_service.safe_tick(ctx)  # a locked or lost database: next tick
                 last_tick = time.monotonic()
+            if not ran and time.monotonic() - last_sweep >= sweep_every:
+                safe_recover(ctx, resweeps)  # what `newswatch classifier` sweeps for
+                last_sweep = time.monotonic()
             if not ran:
                 stop.wait(IDLE_SLEEP)
     finally:
         stop.set()
         fetch_thread.join(timeout=10)
     return RunSummary()
+
+
+def safe_recover(ctx: AppContext, resweeps: classifier_service.Resweeps) -> int:
+    """The classifier's recovery sweep (articles a failed batch left unscored), surviving a
+    locked or lost database: one line, then the next sweep."""
+    try:
+        return classifier_service.recover(ctx, classifier_service.RECOVERY_AGE, resweeps)
+    except (SQLAlchemyError, NewswatchError, OSError) as exc:
+        log.warning("recovery sweep failed: %s", describe(exc))
+    except Exception:  # noqa: BLE001 - one bad sweep must not end `newswatch run`
+        log.exception("recovery sweep failed unexpectedly")
+    return 0
 
 
 def _poll_while_processing(ctx: AppContext) -> poller.PollStats:

@@ -20,7 +20,8 @@ config_option = click.option(
 
 
 def open_context(
-    config_path: Path | None, *, embedded: bool | None = None, migrate_first: bool = False
+    config_path: Path | None, *, embedded: bool | None = None, migrate_first: bool = False,
+    require_queue: bool = True,
 ) -> AppContext:
     """Validate config, reach the database (and Redis), register as the process context."""
     from shared.config import load_config
@@ -32,6 +33,7 @@ def open_context(
         from shared.settings import get_settings
 
         migrate(get_settings().resolved_database_url())
-    ctx = build_context(config_path, embedded=embedded, config=config)
+    ctx = build_context(config_path, embedded=embedded, config=config,
+                        require_queue=require_queue)
     set_context(ctx)
     return ctx

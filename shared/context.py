@@ -35,7 +35,9 @@ class AppContext:
     engine: Engine
     queue: TaskQueue
     config_path: Path | None = None
-    cache: dict[str, Any] = field(default_factory=dict)  # per-process warm state (scorers)
+    cache: dict[str, Any] = field(default_factory=dict)  # config-derived state: cleared on reload
+    # Process resources that outlive a reload (HTTP pool, send pacing): never cleared.
+    resources: dict[str, Any] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
@@ -96,9 +98,12 @@ _current: AppContext | None = None
 
 def build_context(
     config_path: Path | None = None, *, settings: Settings | None = None,
-    embedded: bool | None = None, config: AppConfig | None = None,
+    embedded: bool | None = None, config: AppConfig | None = None, require_queue: bool = True,
 ) -> AppContext:
-    """Config + engine + queue. ``embedded`` forces the in-process queue even with REDIS_URL."""
+    """Config + engine + queue. ``embedded`` forces the in-process queue even with REDIS_URL.
+
+    ``require_queue=False`` is for commands that only read or write the database (feedback,
+    eval, topics check, the web view): they start during a Redis outage."""
     settings = settings or get_settings()
     path = settings.resolved_config_path(config_path)
     config = config or load_config(config_path)
@@ -111,7 +116,8 @@ def build_context(
         if not settings.redis_url:
             raise ValueError("REDIS_URL is required for the distributed services")
         redis_queue = RedisQueue(settings.redis_url)
-        redis_queue.ping()
+        if require_queue:
+            redis_queue.ping()
         queue = redis_queue
     return AppContext(settings=settings, config=config, engine=engine, queue=queue,
                       config_path=path if path.exists() else None)

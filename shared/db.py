@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -46,11 +46,16 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def ping(conn: Connection) -> None:
+    """The cheapest round trip: raises SQLAlchemyError when the database does not answer."""
+    conn.execute(text("SELECT 1"))
+
+
 def check_connection(engine: Engine) -> None:
     """Fail early with one clear line when the database is unreachable."""
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            ping(conn)
     except SQLAlchemyError as exc:
         raise StoreError(
             f"database unreachable at {engine.url.render_as_string(hide_password=True)}: "

@@ -7,6 +7,7 @@ point can tell an expected failure (one log line, no traceback) from a bug::
     ├── ConfigError              bad YAML, unknown key, wrong type, missing env var
     ├── StoreError               database unreachable or schema out of date
     ├── QueueError               Redis unreachable
+    ├── ClassifyError            some articles of a classify job could not be scored
     ├── FetchError               one feed could not be fetched or parsed; ``kind`` classifies it
     │   ├── BlockedAddressError  a private/loopback/link-local address refused by policy
     │   ├── TooLargeError        body over the decompressed-size cap
@@ -35,6 +36,10 @@ class StoreError(NewswatchError):
 
 class QueueError(NewswatchError):
     """The job queue (Redis) cannot be reached."""
+
+
+class ClassifyError(NewswatchError):
+    """Articles of one classify job could not be scored; the others of the batch were."""
 
 
 class FetchError(NewswatchError):

@@ -4,7 +4,9 @@ A service is healthy when the database and Redis answer *and* its own loop is al
 - the fetcher touches ``<data dir>/fetcher.alive`` on every pass of its loop;
 - an RQ worker (classifier, notifier) is registered in Redis under a name that starts with
   its queue and this host's name (the container id in compose), and RQ's heartbeat on it is
-  recent. RQ beats after every job and every ``dequeue_timeout`` (WORKER_TTL - 15 s) idle.
+  recent. RQ beats after every job and every ``dequeue_timeout`` (WORKER_TTL - 15 s) idle;
+  a SimpleWorker running a job beats only when it starts it, so a *busy* worker is given the
+  job timeout (``jobs.JOB_TIMEOUT``, after which RQ kills the job and beats again) on top.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared import jobs
 
@@ -70,12 +72,12 @@ class Probe:
 
 
 def check_database(settings: Settings) -> Probe:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.pool import NullPool
 
-    from shared.db import normalize_url
+    from shared.db import normalize_url, ping
 
     url = normalize_url(settings.resolved_database_url())
     backend = make_url(url).get_backend_name()
@@ -83,7 +85,7 @@ def check_database(settings: Settings) -> Probe:
     engine = create_engine(url, connect_args=args, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            ping(conn)
     except SQLAlchemyError as exc:
         first = str(getattr(exc, "orig", exc)).strip().splitlines()
         return Probe(False, f"database unreachable: {first[0] if first else type(exc).__name__}")
@@ -116,18 +118,53 @@ def check_worker(settings: Settings, queue_name: str, now: datetime | None = Non
                                 socket_timeout=TIMEOUT)
     prefix = f"{queue_name}@{socket.gethostname()}."
     now = now or datetime.now(UTC)
-    ages = []
+    ages: list[tuple[float, bool]] = []  # (seconds since the beat, busy with a job)
+    seen: set[str] = set()
     for worker in Worker.all(connection=connection, queue=Queue(queue_name, connection=connection)):
         if worker.name.startswith(prefix) and worker.last_heartbeat is not None:
+            seen.add(worker.name)
             beat = worker.last_heartbeat
             beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
-            ages.append((now - beat).total_seconds())
+            ages.append(((now - beat).total_seconds(), worker.get_state() == "busy"))
+    ages += _unregistered_beats(connection, prefix, seen, now)
     if not ages:
         return Probe(False, f"no {queue_name} worker of this host is registered in Redis")
-    age = min(ages)
-    if age > MAX_BEAT_AGE:
-        return Probe(False, f"{queue_name} worker heartbeat is {age:.0f}s old (> {MAX_BEAT_AGE}s)")
-    return Probe(True, f"{queue_name} worker alive (beat {age:.0f}s ago)")
+    alive = [(age, busy) for age, busy in ages if age <= _max_age(busy)]
+    if not alive:
+        age, busy = min(ages)
+        return Probe(False, f"{queue_name} worker heartbeat is {age:.0f}s old "
+                            f"(> {_max_age(busy)}s{' for a busy worker' if busy else ''})")
+    age, busy = min(alive)
+    return Probe(True, f"{queue_name} worker alive ({'busy, ' if busy else ''}beat {age:.0f}s ago)")
+
+
+def _unregistered_beats(
+    connection: Any, prefix: str, seen: set[str], now: datetime,
+) -> list[tuple[float, bool]]:
+    """Beats of our workers missing from RQ's worker sets: after Redis lost its data a running
+    worker keeps beating into its own key, but RQ adds it to the sets only at start."""
+    from rq.utils import utcparse
+
+    found: list[tuple[float, bool]] = []
+    key_prefix = "rq:worker:"
+    for raw in connection.scan_iter(match=f"{key_prefix}{prefix}*", count=500):
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        name = key[len(key_prefix):]
+        if ":" in name or name in seen:  # rq:worker:<name>:executions and the like
+            continue
+        beat_raw, state, death = connection.hmget(key, "last_heartbeat", "state", "death")
+        if not beat_raw or death:  # a worker that shut down keeps its key for a minute
+            continue
+        try:
+            beat = utcparse(beat_raw.decode() if isinstance(beat_raw, bytes) else beat_raw)
+        except ValueError:
+            continue
+        found.append(((now - beat).total_seconds(), state in (b"busy", "busy")))
+    return found
+
+
+def _max_age(busy: bool) -> int:
+    return MAX_BEAT_AGE + (jobs.JOB_TIMEOUT if busy else 0)
 
 
 def check_fetcher(settings: Settings) -> Probe:

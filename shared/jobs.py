@@ -11,6 +11,11 @@ CLASSIFY_BATCH = 100  # article ids per classify job: one classifier transaction
 DELIVER = "services.notifier.jobs.deliver"  # (delivery_id: int)
 SEND_DIGEST = "services.notifier.jobs.send_digest"  # (digest_id: int)
 
+# Seconds RQ lets one job run before killing it: a batch of 100 articles (plus the first job's
+# scorer and story-index build) and shared.retry.JOB_BUDGET (90 s) of riding out a database
+# restart, with room to spare. `newswatch health` gives a busy worker this long between beats.
+JOB_TIMEOUT = 90 + 300
+
 CLASSIFY_QUEUE = "classify"
 NOTIFY_QUEUE = "notify"
 

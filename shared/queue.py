@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from shared.exceptions import QueueError
-from shared.jobs import queue_for
+from shared.jobs import JOB_TIMEOUT, queue_for
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class RedisQueue:
         try:
             Queue(queue_for(job), connection=self.connection).enqueue(
                 job, *args, job_id=job_id, result_ttl=JOB_RESULT_TTL, failure_ttl=JOB_FAILURE_TTL,
+                job_timeout=JOB_TIMEOUT,
             )
         except RedisError as exc:
             raise QueueError(f"cannot enqueue {job.rpartition('.')[2]}{args!r}: "
@@ -129,7 +130,7 @@ class RedisQueue:
         Returns (requeued, left): ``left`` are jobs that failed too often to be an outage;
         ``newswatch status`` shows them. Every job is idempotent, so a requeue is harmless."""
         from rq import Queue
-        from rq.exceptions import NoSuchJobError
+        from rq.exceptions import InvalidJobOperation, NoSuchJobError
         from rq.job import Job
         from rq.registry import FailedJobRegistry
 
@@ -147,7 +148,11 @@ class RedisQueue:
                 continue
             job.meta[REQUEUE_META] = count + 1
             job.save_meta()  # type: ignore[no-untyped-call]
-            registry.requeue(job_id)
+            try:
+                registry.requeue(job_id)
+            except (InvalidJobOperation, NoSuchJobError):  # another replica took it meanwhile
+                log.debug("failed job %s already requeued or removed elsewhere", job_id)
+                continue
             requeued += 1
         if requeued:
             log.info("requeued %d failed %s jobs", requeued, queue_name)

@@ -315,9 +315,11 @@ def count_articles(conn: Connection) -> int:
 
 def unscored_article_ids(
     conn: Connection, topic_ids: Iterable[str], *, seen_before: datetime | None = None,
-    limit: int = 10000,
+    seen_after: datetime | None = None, newest_first: bool = False, limit: int = 10000,
 ) -> list[int]:
-    """Articles whose current content lacks a score for some topic: left by a killed worker."""
+    """Articles whose current content lacks a score for some topic: left by a killed worker,
+    or stored before a topic was added. The recovery sweep asks for recent ones, newest first,
+    so a new topic does not rescore the whole history ahead of fresh articles."""
     topic_list = list(topic_ids)
     scored = (
         select(func.count()).select_from(scores)
@@ -329,7 +331,10 @@ def unscored_article_ids(
     query = select(articles.c.id).where(scored < len(topic_list))
     if seen_before is not None:
         query = query.where(articles.c.first_seen_at < seen_before)
-    query = query.order_by(articles.c.id).limit(limit)
+    if seen_after is not None:
+        query = query.where(articles.c.first_seen_at >= seen_after)
+    order = articles.c.id.desc() if newest_first else articles.c.id
+    query = query.order_by(order).limit(limit)
     return [int(r) for r in conn.execute(query).scalars()]
 
 
@@ -378,6 +383,21 @@ def save_scores(conn: Connection, rows: Sequence[NewScore], now: datetime) -> No
     ])
 
 
+def current_score_topics(conn: Connection, article_ids: Sequence[int]) -> dict[int, set[str]]:
+    """For each article, the topics it already has a score for on its current content."""
+    found: dict[int, set[str]] = {}
+    if not article_ids:
+        return found
+    rows = conn.execute(
+        select(scores.c.article_id, scores.c.topic_id)
+        .join(articles, and_(articles.c.id == scores.c.article_id,
+                             articles.c.content_hash == scores.c.content_hash))
+        .where(scores.c.article_id.in_(list(article_ids))))
+    for article_id, topic_id in rows:
+        found.setdefault(int(article_id), set()).add(str(topic_id))
+    return found
+
+
 def get_score(conn: Connection, article_id: int, topic_id: str) -> Row[Any] | None:
     return conn.execute(
         select(scores).where(scores.c.article_id == article_id, scores.c.topic_id == topic_id)
@@ -415,6 +435,15 @@ def save_feedback(
         index_elements=["article_id", "topic_id"],
         set_={"label": label, "source": source, "created_at": now},
     ))
+
+
+def feedback_watermark(conn: Connection) -> tuple[int, int, str]:
+    """(labels, highest id, latest created_at): changes whenever a label is added, replaced
+    (a replaced label gets a new created_at) or removed. Cheap enough to ask once per batch."""
+    row = conn.execute(select(func.count(), func.max(feedback.c.id),
+                              func.max(feedback.c.created_at))).one()
+    latest = as_utc(row[2])
+    return int(row[0]), int(row[1] or 0), latest.isoformat() if latest else ""
 
 
 def get_feedback(conn: Connection, article_id: int, topic_id: str) -> Row[Any] | None:
@@ -1189,13 +1218,15 @@ def story_topic_ids(conn: Connection, story_id: int) -> list[str]:
         .where(story_members.c.story_id == story_id)).scalars())
 
 
-def scored_story_article_ids(conn: Connection, story_id: int, topic_id: str) -> list[int]:
-    """The story's articles that carry a score on the topic (what a story-level label covers)."""
-    return [int(i) for i in conn.execute(
+def story_representative_id(conn: Connection, story_id: int, topic_id: str) -> int | None:
+    """The story's best-scoring article on the topic (the earliest on a tie): what a
+    story-level label covers, so one reader decision is one label, not one per member."""
+    found = conn.execute(
         select(story_members.c.article_id)
         .join(scores, scores.c.article_id == story_members.c.article_id)
         .where(story_members.c.story_id == story_id, scores.c.topic_id == topic_id)
-        .order_by(story_members.c.seq)).scalars()]
+        .order_by(scores.c.score.desc(), story_members.c.seq).limit(1)).scalar()
+    return None if found is None else int(found)
 
 
 def web_story_articles(conn: Connection, story_id: int, topic_id: str) -> list[Row[Any]]:

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared import jobs, store
+from shared.config import AppConfig
 from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError
 from shared.queue import RedisQueue
@@ -32,6 +33,7 @@ RECOVERY_AGE = timedelta(seconds=30)  # younger unscored articles may still have
 RECOVERY_EVERY = timedelta(seconds=10)
 RESWEEP_FIRST = 30.0  # seconds before one article is swept again; doubles each time
 RESWEEP_MAX = 1800.0  # so an article that always fails is retried twice an hour, not forever
+SWEEP_WINDOW = timedelta(days=7)  # how far back the sweep looks when alert_max_age is off
 
 
 class Resweeps:
@@ -59,9 +61,11 @@ def recover(
 ) -> int:
     """Re-enqueue articles left unscored (killed worker, lost job); returns how many."""
     topic_ids = [topic.id for topic in resolve_topics(ctx.config)]
-    cutoff = store.utcnow() - older_than
+    now = store.utcnow()
     with ctx.engine.connect() as conn:
-        ids = store.unscored_article_ids(conn, topic_ids, seen_before=cutoff)
+        ids = store.unscored_article_ids(conn, topic_ids, seen_before=now - older_than,
+                                         seen_after=now - sweep_window(ctx.config),
+                                         newest_first=True)
     if resweeps is not None:
         ids = resweeps.allow(ids, time.monotonic())
     for batch in jobs.batches(ids):
@@ -69,6 +73,20 @@ def recover(
     if ids:
         log.info("recovery re-enqueued %d unscored articles", len(ids))
     return len(ids)
+
+
+def sweep_window(config: AppConfig) -> timedelta:
+    """Only articles first seen this recently are swept: older ones could not alert anyway
+    (``alert_max_age``), and a topic added later must not rescore the whole history first."""
+    return config.alert_max_age or SWEEP_WINDOW
+
+
+def unscored_recent(ctx: AppContext) -> list[int]:
+    """The articles the sweep would retry now: what `run --once` reports as unscored."""
+    topic_ids = [topic.id for topic in resolve_topics(ctx.config)]
+    with ctx.engine.connect() as conn:
+        return store.unscored_article_ids(
+            conn, topic_ids, seen_after=store.utcnow() - sweep_window(ctx.config))
 
 
 def sweep(ctx: AppContext, queue: RedisQueue, older_than: timedelta, resweeps: Resweeps) -> None:
@@ -90,6 +108,9 @@ def _recover_periodically(
         except (NewswatchError, OSError, SQLAlchemyError, RedisError) as exc:
             log.warning("recovery sweep failed, next try in %ss: %s",
                         int(RECOVERY_EVERY.total_seconds()), describe(exc))
+        except Exception:  # noqa: BLE001 - one bad sweep must not end the recovery thread
+            log.exception("recovery sweep failed unexpectedly, next try in %ss",
+                          int(RECOVERY_EVERY.total_seconds()))
 
 
 def run(ctx: AppContext, *, burst: bool, recovery_age: timedelta = RECOVERY_AGE) -> None:

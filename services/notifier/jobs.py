@@ -34,7 +34,12 @@ from services.notifier.render import (
 from shared import store
 from shared.config import SubscriptionConfig
 from shared.context import AppContext, get_context
-from shared.exceptions import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from shared.exceptions import (
+    ConfigError,
+    DeliveryError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 from shared.feedback_tokens import feedback_url_from_settings
 from shared.retry import call_with_retry, transient_retry
 from shared.settings import Settings
@@ -82,7 +87,7 @@ def deliver_with(ctx: AppContext, delivery_id: int) -> str | None:
         row = store.get_delivery(conn, delivery_id)
         assert row is not None
         claim = _claim(row, token, now)
-        subscription = ctx.config.subscription(row.subscription_id)
+        subscription = find_subscription(ctx, row.subscription_id)
         hold = _hold(conn, subscription, now) if subscription else None
         if hold is not None:
             until, reason = hold
@@ -117,7 +122,7 @@ def send_digest_with(ctx: AppContext, digest_id: int) -> str | None:
             store.finish_digest(conn, digest_id, token, status="empty")
             return "empty"
         blocks = story_blocks(conn, rows)
-    subscription = ctx.config.subscription(row.subscription_id)
+    subscription = find_subscription(ctx, row.subscription_id)
     if subscription is None:
         error = PermanentDeliveryError("subscription is no longer configured")
         return _settle(ctx, "digest", claim, error, 0)
@@ -126,6 +131,22 @@ def send_digest_with(ctx: AppContext, digest_id: int) -> str | None:
     alerts = [alert_from_row(r, names, blocks, ctx.settings) for r in rows]
     batch = Batch(subscription.id, kind, alerts, digest_id)
     return _send(ctx, "digest", claim, subscription, batch, f"digest-{digest_id}")
+
+
+def find_subscription(ctx: AppContext, subscription_id: str) -> SubscriptionConfig | None:
+    """The subscription, re-reading the config first if this process does not know it yet.
+
+    The classifier may see a new subscription (and route to it) before this process's
+    periodic look at the config file; only after a forced reload is "not configured" final.
+    """
+    subscription = ctx.config.subscription(subscription_id)
+    if subscription is not None:
+        return subscription
+    try:
+        ctx.reload_config()
+    except ConfigError as exc:
+        log.error("config reload failed, keeping the previous one: %s", exc)
+    return ctx.config.subscription(subscription_id)
 
 
 def _claim(row: Row[Any], token: str, now: datetime) -> Claim:
@@ -245,10 +266,15 @@ def _age(delta: timedelta) -> str:
 
 
 def topic_names(ctx: AppContext) -> dict[str, str]:
-    names = ctx.cache.get(_TOPIC_NAMES_KEY)
-    if not isinstance(names, dict):
-        names = {topic.id: topic.name for topic in resolve_topics(ctx.config)}
-        ctx.cache[_TOPIC_NAMES_KEY] = names
+    """Topic names of the current config; cached with the config they came from, so names
+    computed from a config a reload replaced meanwhile are not kept for the new one."""
+    config = ctx.config
+    cached = ctx.cache.get(_TOPIC_NAMES_KEY)
+    if isinstance(cached, tuple) and cached[0] is config:
+        names: dict[str, str] = cached[1]
+        return names
+    names = {topic.id: topic.name for topic in resolve_topics(config)}
+    ctx.cache[_TOPIC_NAMES_KEY] = (config, names)
     return names
 
 

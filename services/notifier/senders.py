@@ -21,21 +21,28 @@ _PACER_KEY = "notifier.pacer"
 
 
 def http_client(ctx: AppContext) -> httpx.Client:
-    client = ctx.cache.get(_HTTP_KEY)
-    if not isinstance(client, httpx.Client) or client.is_closed:
-        timeout = ctx.config.notifier.timeout.total_seconds()
-        # Redirects are not followed: a webhook that moved is a configuration error to fix.
-        client = httpx.Client(timeout=timeout, follow_redirects=False)
-        ctx.cache[_HTTP_KEY] = client
+    """One pooled client per process, kept across config reloads; replaced (and the old one
+    closed) only when the configured timeout changes."""
+    timeout = ctx.config.notifier.timeout.total_seconds()
+    found = ctx.resources.get(_HTTP_KEY)
+    if isinstance(found, tuple):
+        old_timeout, client = found
+        if old_timeout == timeout and not client.is_closed:
+            return client  # type: ignore[no-any-return]
+        client.close()
+    # Redirects are not followed: a webhook that moved is a configuration error to fix.
+    client = httpx.Client(timeout=timeout, follow_redirects=False)
+    ctx.resources[_HTTP_KEY] = (timeout, client)
     return client
 
 
 def pacer(ctx: AppContext) -> Pacer:
-    found = ctx.cache.get(_PACER_KEY)
+    """Send pacing (with any Retry-After deferral it learnt) survives config reloads."""
+    found = ctx.resources.get(_PACER_KEY)
     if found is None:
         found = RedisPacer(ctx.queue.connection) if isinstance(ctx.queue, RedisQueue) else (
             LocalPacer())
-        ctx.cache[_PACER_KEY] = found
+        ctx.resources[_PACER_KEY] = found
     assert isinstance(found, LocalPacer | RedisPacer)
     return found
 

@@ -178,7 +178,10 @@ def _run_inline(ctx: AppContext, queue: InlineQueue, burst: bool) -> None:
 def _tick_loop(ctx: AppContext, stop: threading.Event, orphans: OrphanWatch | None) -> None:
     every = ctx.config.notifier.tick_every.total_seconds()
     while not stop.is_set():
-        safe_tick(ctx, orphans)
+        try:
+            safe_tick(ctx, orphans)
+        except Exception:  # noqa: BLE001 - one bad tick must not end the tick thread
+            log.exception("notifier tick failed unexpectedly; next tick in %ss", every)
         stop.wait(every)
 
 

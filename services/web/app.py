@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,6 +23,7 @@ from services.web.rendering import STATIC_DIR, make_templates, render
 from services.web.security import AccessMiddleware
 from services.web.state import WebState, state_of
 from shared.context import AppContext
+from shared.db import ping
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def healthz(request: Request) -> Response:
     """200 'ok' while the database answers, 503 otherwise (what probes and compose check)."""
     try:
         with state_of(request).ctx.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            ping(conn)
     except SQLAlchemyError:
         return PlainTextResponse("database unreachable", status_code=503)
     return PlainTextResponse("ok")

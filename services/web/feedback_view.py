@@ -77,20 +77,21 @@ async def article_feedback(request: Request) -> Response:
 
 
 async def story_feedback(request: Request) -> Response:
-    """POST /stories/{id}/feedback: every scored article of the story, for one topic."""
+    """POST /stories/{id}/feedback: the story's best-scoring article for the topic (the one
+    alerted); labelling every member would count one decision once per syndicated copy."""
     state = state_of(request)
     form = await checked_form(request)
     story_id = int(request.path_params["story_id"])
     topic_id, label = _topic(state, form), _label(form)
 
-    def articles() -> list[int]:
+    def representative() -> int | None:
         with state.ctx.engine.connect() as conn:
-            return store.scored_story_article_ids(conn, story_id, topic_id)
+            return store.story_representative_id(conn, story_id, topic_id)
 
-    ids = await run_in_threadpool(articles)
-    if not ids:
+    article_id = await run_in_threadpool(representative)
+    if article_id is None:
         raise HTTPException(404, f"story {story_id} has no article scored on {topic_id!r}")
-    await run_in_threadpool(_save, state, ids, topic_id, label, SOURCE_PAGE)
+    await run_in_threadpool(_save, state, [article_id], topic_id, label, SOURCE_PAGE)
     return RedirectResponse(local_path(form.get("next"), f"/stories/{story_id}"), status_code=303)
 
 

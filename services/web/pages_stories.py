@@ -50,7 +50,7 @@ class StoryView:
     articles: list[ArticleView]
     alerts: list[Row[Any]]
     best_article: ArticleView | None = None
-    story_label: str | None = None  # the label every scored article shares, if any
+    story_label: str | None = None  # the best article's label: what the story's button set
     deliveries: list[Row[Any]] = field(default_factory=list)
 
 
@@ -109,14 +109,13 @@ def story_view(
         outlets.setdefault(article.outlet, article.first_seen_at)
     scored = [a for a in articles if a.score is not None]
     best = max(scored, key=lambda a: a.score or 0.0, default=None)
-    shared_labels = {a.label for a in scored}
     return StoryView(
         id=int(row.id), title=row.title, topic=topic,
         best=float(best.score) if best and best.score is not None else 0.0,
         first_seen_at=store.as_utc(row.first_seen_at),
         last_seen_at=store.as_utc(row.last_seen_at), article_count=int(row.article_count),
         outlets=list(outlets.items()), articles=articles, alerts=alerts, best_article=best,
-        story_label=next(iter(shared_labels)) if len(shared_labels) == 1 else None,
+        story_label=best.label if best else None,
     )
 
 

@@ -1,12 +1,17 @@
-"""What every request handler reads: the process context, the resolved topics, known secrets."""
+"""What every request handler reads: the process context, the resolved topics, known secrets.
+
+The config follows its file (``shared.context.watch_config`` runs in ``newswatch web``); the
+topics and the secrets to redact are derived again whenever the config object changes.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from shared.config import SubscriptionConfig
+from shared.config import AppConfig, SubscriptionConfig
 from shared.context import AppContext
 from shared.topics import ResolvedTopic, resolve_topics
 
@@ -14,12 +19,29 @@ from shared.topics import ResolvedTopic, resolve_topics
 @dataclass
 class WebState:
     ctx: AppContext
-    topics: list[ResolvedTopic]
-    secrets: list[str] = field(default_factory=list)  # never rendered: stripped from texts
+    _derived: tuple[AppConfig, list[ResolvedTopic], list[str]] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, ctx: AppContext) -> WebState:
-        return cls(ctx=ctx, topics=resolve_topics(ctx.config), secrets=_known_secrets(ctx))
+        state = cls(ctx=ctx)
+        state._current()  # a bad topic fails at start, not on the first request
+        return state
+
+    def _current(self) -> tuple[AppConfig, list[ResolvedTopic], list[str]]:
+        config = self.ctx.config
+        with self._lock:
+            if self._derived is None or self._derived[0] is not config:
+                self._derived = (config, resolve_topics(config), _known_secrets(self.ctx, config))
+            return self._derived
+
+    @property
+    def topics(self) -> list[ResolvedTopic]:
+        return self._current()[1]
+
+    @property
+    def secrets(self) -> list[str]:  # never rendered: stripped from texts
+        return self._current()[2]
 
     @property
     def subscriptions(self) -> list[SubscriptionConfig]:
@@ -32,13 +54,13 @@ class WebState:
         return next((s for s in self.subscriptions if s.id == subscription_id), None)
 
 
-def _known_secrets(ctx: AppContext) -> list[str]:
+def _known_secrets(ctx: AppContext, config: AppConfig) -> list[str]:
     found = []
     settings = ctx.settings
     for value in (settings.smtp_password, settings.web_token, settings.secret_key):
         if value is not None:
             found.append(value.get_secret_value())
-    for sub in ctx.config.subscriptions:
+    for sub in config.subscriptions:
         if sub.slack is not None:
             found.append(sub.slack.webhook_url.get_secret_value())
         if sub.webhook is not None:

@@ -116,3 +116,22 @@ def test_topics_check_reads_a_sample_file(tmp_path: Path) -> None:
     bad.write_text("not json\n")
     failed = cli("topics", "check", "axis", "--sample", str(bad))
     assert failed.exit_code == 1 and "bad.jsonl:1" in failed.output
+
+
+def test_labels_are_stored_while_redis_is_down(
+        article_id: int, pg_clean: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")  # nothing listens there
+    from shared.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = cli("feedback", str(article_id), "--topic", "axis", "relevant")
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "labelled relevant for axis" in result.output

@@ -46,3 +46,28 @@ def test_scorers_learn_from_labels_in_the_database(ctx: AppContext) -> None:
     assert after.topic.learned_weights
     assert after.score(FALSE_ALERT, SUMMARY).score < after.topic.threshold
     assert after.score("Iran ships Shahed drones to Russia by sea", "").score >= after.topic.threshold
+
+
+def test_new_labels_reach_a_running_classifier_without_a_restart(ctx: AppContext) -> None:
+    before = jobs.scorers(ctx)
+    assert jobs.scorers(ctx) is before  # nothing changed: the next batch reuses them
+    _label(ctx, "tp1", "Iran ships Shahed drones to Russia by sea", "", "relevant")
+    _label(ctx, "fp1", FALSE_ALERT, SUMMARY, "not-relevant")
+    _label(ctx, "fp2", "Iran’s foreign minister says US weapons prolong the Ukraine war",
+           "Tehran accuses Washington of sending arms to Kyiv.", "not-relevant")
+    after = jobs.scorers(ctx)  # no cache clear, no config edit: the watermark moved
+    assert after is not before and after["axis"].topic.learned_weights
+    assert after["axis"].score(FALSE_ALERT, SUMMARY).score < after["axis"].topic.threshold
+    assert jobs.scorers(ctx) is after
+
+    _label(ctx, "fp1", FALSE_ALERT, SUMMARY, "relevant")  # a reader changes their mind
+    assert jobs.scorers(ctx) is not after
+
+
+def test_scorers_built_from_a_replaced_config_are_not_reused(ctx: AppContext) -> None:
+    """The watch thread swapped the config (and cleared the cache) while a job was building:
+    what that job stored afterwards names the old config and is rebuilt, not used."""
+    before = jobs.scorers(ctx)
+    ctx.config = AppConfig.model_validate({"topics": [{"id": "axis", "threshold": 0.99}]})
+    after = jobs.scorers(ctx)
+    assert after is not before and after["axis"].topic.threshold == 0.99

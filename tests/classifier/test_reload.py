@@ -16,7 +16,8 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from services.classifier.jobs import classify_article
+from services.classifier import service
+from services.classifier.jobs import classify_article, scorers
 from shared import jobs, store
 from shared.config import FeedConfig
 from shared.context import AppContext, build_context, set_context
@@ -74,8 +75,8 @@ def context(config_path: Path, pg_url: str, redis_url: str) -> AppContext:
     return ctx
 
 
-def add_article(ctx: AppContext, title: str, summary: str) -> int:
-    now = datetime.now(UTC)
+def add_article(ctx: AppContext, title: str, summary: str, *, ago: timedelta = timedelta(0)) -> int:
+    now = datetime.now(UTC) - ago
     digest = hashlib.sha256(title.encode()).hexdigest()
     with ctx.engine.begin() as conn:
         store.sync_feeds(conn, [FeedConfig(url=FEED_URL)], now)
@@ -121,15 +122,15 @@ def test_a_raised_threshold_applies_to_the_next_article(
 
     first = add_article(ctx, *IRAN_MISSILES)
     classify_article(first)
-    scorers_before = ctx.cache["scorers"]
+    scorers_before = scorers(ctx)
     assert subscribers(ctx, first) == ["console"]
 
     replace(path, CONSOLE.format(threshold=1.0))
     second = add_article(ctx, *NK_SHELLS)
     classify_article(second)
     assert subscribers(ctx, second) == []
-    assert ctx.cache["scorers"] is not scorers_before  # rebuilt from the new config
-    assert ctx.cache["scorers"]["axis"].topic.threshold == 1.0
+    assert scorers(ctx) is not scorers_before  # rebuilt from the new config
+    assert scorers(ctx)["axis"].topic.threshold == 1.0
 
 
 def test_a_topic_added_with_reference_files_is_scored_without_restart(
@@ -153,3 +154,46 @@ def test_a_topic_added_with_reference_files_is_scored_without_restart(
             select(scores.c.topic_id).where(scores.c.article_id == article))}
     assert scored == {"axis", "flu"}
     assert subscribers(ctx, article) == ["health-desk"]
+
+
+H5N1_TEXAS = (
+    "Bird flu confirmed in Texas dairy cattle as H5N1 spreads between herds",
+    "Texas officials confirmed H5N1 avian influenza in dairy cows; farm workers are being "
+    "tested and raw milk from affected herds is being discarded.",
+)
+
+
+def test_a_topic_added_later_scores_recent_articles_without_replaying_them(
+        tmp_path: Path, pg_clean: str, redis_clean: str) -> None:
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(CONSOLE.format(threshold=0.5), encoding="utf-8")
+    ctx = context(path, pg_clean, redis_clean)
+    ancient = add_article(ctx, *IRAN_MISSILES, ago=timedelta(days=3))  # > alert_max_age 48 h
+    before = add_article(ctx, *H5N1_CATTLE, ago=timedelta(hours=1))
+    recent = add_article(ctx, *NK_SHELLS, ago=timedelta(minutes=30))
+    classify_article([ancient, before, recent])
+
+    shutil.copytree(FIXTURES / "flu_refs", tmp_path / "topics" / "flu")
+    replace(path, CONSOLE.format(threshold=0.5).replace(
+        "topics:\n", "topics:\n  - id: flu\n    references: [topics/flu/*.md]\n") + """\
+  - id: health-desk
+    topics: [flu]
+    console: {}
+""")
+    assert ctx.reload_config()
+    assert service.recover(ctx, older_than=timedelta(0)) == 2
+    queued = Queue(jobs.CLASSIFY_QUEUE, connection=Redis.from_url(redis_clean)).jobs
+    assert [job.args for job in queued] == [([recent, before],)]  # newest first, 3-day-old not
+    classify_article([recent, before])
+
+    with ctx.engine.connect() as conn:
+        flu = {row.article_id for row in conn.execute(
+            select(scores.c.article_id).where(scores.c.topic_id == "flu"))}
+    assert flu == {recent, before}
+    with ctx.engine.connect() as conn:
+        flu_score = store.get_score(conn, before, "flu")
+    assert flu_score is not None and flu_score.score >= scorers(ctx)["flu"].topic.threshold
+    assert subscribers(ctx, before) == []  # a match on the new topic, not replayed as an alert
+    fresh = add_article(ctx, *H5N1_TEXAS)
+    classify_article(fresh)
+    assert subscribers(ctx, fresh) == ["health-desk"]

@@ -111,3 +111,53 @@ def test_the_console_script_runs_health_without_loading_the_other_commands(
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines() == [
         "notifier unhealthy: no notify worker of this host is registered in Redis", "loaded: []"]
+
+
+def test_a_busy_worker_is_given_the_job_timeout_between_beats(
+        tmp_path: Path, pg_url: str, redis_clean: str) -> None:
+    """A SimpleWorker beats when it starts a job, not during it: a long batch is not death."""
+    from datetime import timedelta
+
+    from rq.worker import WorkerStatus
+
+    from shared.health import MAX_BEAT_AGE, check_worker
+
+    settings = _settings(pg_url, redis_clean, tmp_path)
+    worker = _register(redis_clean, worker_name([jobs.CLASSIFY_QUEUE]))
+    worker.heartbeat()
+    assert worker.last_heartbeat is not None
+    later = worker.last_heartbeat + timedelta(seconds=MAX_BEAT_AGE + 60)
+    idle = check_worker(settings, jobs.CLASSIFY_QUEUE, now=later)
+    assert not idle.ok and "heartbeat is" in idle.what
+
+    worker.set_state(WorkerStatus.BUSY)  # what RQ records while it runs a job
+    busy = check_worker(settings, jobs.CLASSIFY_QUEUE, now=later)
+    assert busy.ok and "busy" in busy.what
+    stuck = worker.last_heartbeat + timedelta(seconds=MAX_BEAT_AGE + jobs.JOB_TIMEOUT + 1)
+    assert not check_worker(settings, jobs.CLASSIFY_QUEUE, now=stuck).ok  # past RQ's kill
+    worker.register_death()
+
+
+def test_jobs_are_enqueued_with_the_job_timeout(redis_clean: str) -> None:
+    from shared.queue import RedisQueue
+    from shared.retry import JOB_BUDGET
+
+    RedisQueue(redis_clean).enqueue(jobs.CLASSIFY, [1, 2])
+    (job,) = Queue(jobs.CLASSIFY_QUEUE, connection=Redis.from_url(redis_clean)).jobs
+    assert job.timeout == jobs.JOB_TIMEOUT
+    assert jobs.JOB_TIMEOUT >= JOB_BUDGET + 180  # the retry budget plus a slow batch
+
+
+def test_a_worker_still_beating_after_redis_lost_its_data_is_healthy(
+        tmp_path: Path, pg_url: str, redis_clean: str) -> None:
+    """FLUSHALL / a restart without persistence empties RQ's worker sets; a running worker
+    only beats into its own key afterwards (RQ registers a worker once, at start)."""
+    settings = _settings(pg_url, redis_clean, tmp_path)
+    worker = _register(redis_clean, worker_name([jobs.CLASSIFY_QUEUE]))
+    Redis.from_url(redis_clean).flushdb()
+    assert not check_service("classifier", settings)[-1].ok  # nothing left in Redis: no beat
+    worker.heartbeat()  # the running worker's next beat
+    probe = check_service("classifier", settings)[-1]
+    assert probe.ok, probe.what
+    Redis.from_url(redis_clean).delete(worker.key)  # the worker stopped beating: key expired
+    assert not check_service("classifier", settings)[-1].ok

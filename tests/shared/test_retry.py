@@ -60,10 +60,11 @@ def test_gives_up_after_its_budget_and_at_once_on_other_errors() -> None:
         calls.append(time.monotonic())
         raise _down_database_error()
 
-    started = time.monotonic()
     with pytest.raises(OperationalError):
         retry.call_with_retry(down, what="test", budget=1.0)
-    assert len(calls) > 1 and time.monotonic() - started < 3
+    # The schedule bounds the tries: even the shortest jittered delays (0.2 s, 0.4 s, 0.8 s)
+    # leave room for two retries in a 1 s budget, never a third.
+    assert 1 < len(calls) <= 3
 
     def bug() -> None:
         calls.append(0.0)
