@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--confirmed", type=int, default=20)
     args = parser.parse_args()
     spec = yaml.safe_load((args.topic_dir / "topic.yaml").read_text(encoding="utf-8"))
-    own = args.weeks / f"{spec['week']}.jsonl"
+    own = args.weeks / f"{str(spec['week']).removesuffix('.jsonl')}.jsonl"
     by_link = {i["link"]: i for i in read_jsonl(own)}
     with tempfile.TemporaryDirectory() as tmp:
         base = build_scorer(spec, by_link, Path(tmp))

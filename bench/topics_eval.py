@@ -82,7 +82,8 @@ def main() -> None:
     args = parser.parse_args()
 
     spec = yaml.safe_load((args.topic_dir / "topic.yaml").read_text(encoding="utf-8"))
-    own_week = args.weeks / f"{spec['week']}.jsonl"
+    week = str(spec["week"]).removesuffix(".jsonl")  # "week-2023-02-06" or "week-2023-02-06.jsonl"
+    own_week = args.weeks / f"{week}.jsonl"
     week_items = read_jsonl(own_week)
     by_link = {item["link"]: item for item in week_items}
     with tempfile.TemporaryDirectory() as tmp:
