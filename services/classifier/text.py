@@ -8,8 +8,8 @@ the same lowercasing, hyphen splitting and Snowball stemming.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import Stemmer
 from selectolax.lexbor import LexborHTMLParser
@@ -34,9 +34,12 @@ _HTML_HINT = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
 _DROPPED_TAGS = ("script", "style", "noscript", "template")
 
 
-@dataclass(frozen=True)
-class Token:
-    """A stemmed word and where it sits in the plain text (for quoting evidence)."""
+class Token(NamedTuple):
+    """A stemmed word and where it sits in the plain text (for quoting evidence).
+
+    A named tuple, not a frozen dataclass: an article makes a hundred of them per topic
+    scored, and a frozen dataclass's ``__init__`` (``object.__setattr__`` per field) cost
+    about a seventh of ``tokenize``'s time."""
 
     stem: str
     start: int
