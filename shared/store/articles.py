@@ -7,22 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Row, func, select, update
 
-from shared.models import (
-    articles,
-    feeds,
-    scores,
-)
+from shared.models import articles, feeds, scores
 from shared.store.base import _insert
-
-# --- articles ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -8,29 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    and_,
-    func,
-    literal,
-    or_,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import Connection, Row, and_, func, literal, or_, select, union_all, update
 
-from shared.models import (
-    articles,
-    deliveries,
-    delivery_attempts,
-    digests,
-    feeds,
-    scores,
-)
+from shared.models import articles, deliveries, delivery_attempts, digests, feeds, scores
 from shared.store.base import _insert, as_utc
 
-# --- deliveries ------------------------------------------------------------------------------------
 # The ledger that makes "exactly once" hold: a row per (subscription, article), claimed under a
 # lease with a token, finished only by the token holder. Digests share the lease columns.
 

@@ -5,22 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    and_,
-    func,
-    select,
-)
+from sqlalchemy import Connection, Row, and_, func, select
 
-from shared.models import (
-    articles,
-    feedback,
-    scores,
-)
+from shared.models import articles, feedback, scores
 from shared.store.base import _insert, as_utc
-
-# --- feedback ------------------------------------------------------------------------------------
 
 FEEDBACK_LABELS = ("relevant", "not-relevant")
 FEEDBACK_SOURCES = ("cli", "link", "web")

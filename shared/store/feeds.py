@@ -6,22 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Row, func, or_, select, update
 
 from shared.config import FeedConfig
-from shared.models import (
-    feeds,
-)
+from shared.models import feeds
 from shared.store.base import _insert, as_utc
-
-# --- feeds -------------------------------------------------------------------------------------
 
 
 def sync_feeds(conn: Connection, configured: Sequence[FeedConfig], now: datetime) -> int:

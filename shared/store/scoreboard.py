@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    and_,
-    func,
-    select,
-)
+from sqlalchemy import Connection, Row, and_, func, select
 
-from shared.models import (
-    articles,
-    deliveries,
-    feeds,
-    scores,
-)
-
-# --- demo (newswatch demo's scoreboard) --------------------------------------------------------------
+from shared.models import articles, deliveries, feeds, scores
 
 
 def topic_scoreboard(conn: Connection, topic_id: str) -> list[Row[Any]]:

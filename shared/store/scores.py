@@ -7,21 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    and_,
-    func,
-    select,
-)
+from sqlalchemy import Connection, Row, and_, func, select
 
-from shared.models import (
-    articles,
-    scores,
-)
+from shared.models import articles, scores
 from shared.store.base import _insert
-
-# --- scores --------------------------------------------------------------------------------------
 
 
 def save_score(

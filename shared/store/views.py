@@ -7,28 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    and_,
-    case,
-    func,
-    select,
-)
+from sqlalchemy import Connection, Row, and_, case, func, select
 
-from shared.models import (
-    articles,
-    deliveries,
-    feedback,
-    feeds,
-    scores,
-    stories,
-    story_alerts,
-    story_members,
-)
+from shared.models import articles, deliveries, feedback, feeds, scores, stories, story_alerts, story_members
 from shared.store.base import as_utc
 
-# --- web view (newswatch web) ------------------------------------------------------------------
 # Read-only listings for the desk's pages; every function takes explicit filters and a limit so
 # a page never scans more than it shows.
 
