@@ -67,11 +67,53 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
+REDIS_CLAIM = "newswatch-test:claim:{db}"  # in database 0: which session holds database N
+REDIS_CLAIM_TTL = 4 * 3600  # seconds; a crashed session's claim also lapses when its pid is gone
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """A numbered Redis database per pytest process, so parallel sessions don't collide."""
-    db = 1 + os.getpid() % 15
-    return f"{REDIS_BASE_URL.rstrip('/')}/{db}"
+def redis_url() -> Iterator[str]:
+    """A numbered Redis database claimed for this pytest session (SET NX in database 0), so
+    concurrent sessions on one machine never flush each other's queues."""
+    from redis import Redis
+
+    base = REDIS_BASE_URL.rstrip("/")
+    admin = Redis.from_url(f"{base}/0")
+    me = str(os.getpid())
+    try:
+        databases = int(admin.config_get("databases").get("databases", 16))
+    except Exception:  # noqa: BLE001 - CONFIG may be disabled; Redis defaults to 16
+        databases = 16
+    claimed = None
+    try:
+        for db in range(1, databases):
+            key = REDIS_CLAIM.format(db=db)
+            if admin.set(key, me, nx=True, ex=REDIS_CLAIM_TTL):
+                claimed = db
+                break
+            holder = admin.get(key)
+            if holder is not None and not _pid_alive(int(holder)):
+                admin.set(key, me, ex=REDIS_CLAIM_TTL)
+                claimed = db
+                break
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"Redis not reachable at {base} ({exc}); run `make services`")
+    if claimed is None:
+        pytest.fail(f"all {databases - 1} Redis test databases at {base} are claimed by live sessions")
+    yield f"{base}/{claimed}"
+    if admin.get(REDIS_CLAIM.format(db=claimed)) == me.encode():
+        admin.delete(REDIS_CLAIM.format(db=claimed))
+    admin.close()
 
 
 @pytest.fixture
