@@ -254,7 +254,9 @@ class TopicScorer:
         penalties: list[str] = []
         for clause in notes.missing:
             if clause in notes.discounted:
-                said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
+                said = ", ".join(
+                    dict.fromkeys(s for g in clause if g in matches for s in matches[g].surfaces)
+                )
                 story = ", ".join(dict.fromkeys(notes.penalty_terms))
                 penalties.append(
                     f"'{said}' discounted: reads as another story ({story}), no stronger evidence"
@@ -268,12 +270,15 @@ class TopicScorer:
                 f"{self._cue_label(name)}"
             )
         for clause in notes.weakly:
-            said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
+            said = ", ".join(
+                dict.fromkeys(s for g in clause if g in matches for s in matches[g].surfaces)
+            )
             alone = " (weak evidence alone never alerts)" if (
                 notes.subject_weak and clause == self.refinements.require[-1]) else ""
             penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}{alone}")
         if notes.scene:
-            penalties.append(notes.scene)
+            # The headline's structure decided: say so first.
+            penalties.insert(0, notes.scene)
         if not notes.located:
             penalties.append(
                 "the clauses never meet within two sentences of the lead: a digest or a passing mention"
@@ -363,16 +368,18 @@ class TopicScorer:
         ]
         if not elsewhere:
             return None
+        main = title[:main_end].lower()
         said = ", ".join(
-            dict.fromkeys(
-                title[tokens[p].start : tokens[p].end]
-                for g in events for p in matches[g].positions if tokens[p].start < main_end
-            )
+            dict.fromkeys(s for g in events for s in matches[g].surfaces if s.lower() in main)
+        )
+        scene = title[main_end:].strip()
+        named = ", ".join(
+            f"{self._labels[g]} ({', '.join(s for s in matches[g].surfaces if s.lower() in scene.lower())})"
+            for g in elsewhere[0] if g in matches and where(g, main_end, len(title))
         )
         return (
-            f"the headline reports {self._labels[events[0]]} ({said}); "
-            f"'{title[main_end:].strip()}' only sets the scene: "
-            f"{self._clause_label(elsewhere[0])} is not the subject"
+            f"the headline reports {self._labels[events[0]]} ({said}); {named} only in "
+            f"'{scene}', which sets the scene: not the subject"
         )
 
     def group_weight(self, name: str) -> float:
@@ -397,7 +404,11 @@ class TopicScorer:
 
     def _cue_label(self, name: str) -> str:
         """The cues a conditional group waits for, named like a clause."""
-        return self._clause_label(self.refinements.group(name).only_with).replace(" / ", " or ")
+        group = self.refinements.group(name)
+        if group.near:
+            company = " and ".join(self._labels[g] for g in group.near)
+            return f"{company} within {group.near_words} words, in the same clause"
+        return self._clause_label(group.only_with).replace(" / ", " or ")
 
     def _clause_label(self, clause: tuple[str, ...]) -> str:
         """A clause named by its first few strong groups: readable at a glance."""
