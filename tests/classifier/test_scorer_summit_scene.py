@@ -145,3 +145,29 @@ def test_near_must_name_known_groups(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="lava"):
         resolve_topics(load_config(tmp_path / "c.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Rosja otrzyma kolejną partię dronów z Iranu", "Teheran ma dostarczyć Moskwie setki dronów."),
+        ("Putin obiecał pomoc Korei Północnej",
+         "Władimir Putin spotkał się z Kim Dzong Unem. Rozmawiano o zakupie północnokoreańskiej broni."),
+    ],
+)
+def test_polish_feeds_are_read_too(axis_scorer: TopicScorer, title: str, summary: str) -> None:
+    assert axis_scorer.score(title, summary).score >= THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Xi meets Putin in Moscow, think tank says", "A think tank says the talks covered trade."),
+        ("Russian drones hit Mykolaiv port, governor Vitaliy Kim says", "Debris fell on a warehouse."),
+        ("Kreml oskarża USA o prace nad bronią biologiczną", "Rosja powtarza zarzuty wobec Iranu i USA."),
+    ],
+)
+def test_word_senses_that_name_no_weapon_and_no_supplier(
+    axis_scorer: TopicScorer, title: str, summary: str
+) -> None:
+    assert axis_scorer.score(title, summary).score < THRESHOLD
