@@ -7,8 +7,12 @@ over the labelled positives. The keyword query ``bench.keyword_query.AXIS_QUERY`
 same items.
 
     .venv/bin/python bench/stream_eval.py --stream ../shared/stream \\
-        --labels ../wt/labels/axis_stream/labels.jsonl [--days 2022-09-13,2022-12-10] \\
+        --labels ../wt/labels/axis_stream/labels.jsonl [more.jsonl] [--days 2022-09-13,2022-12-10] \\
         [--show unlabelled|errors|all] [--config newswatch.yaml] [--topic axis]
+
+The axis pool (``bench/data/axis_stream/labels.jsonl``) is English-only; the topic also reads
+the Polish feeds, whose items are labelled in ``labels_outside_pool.jsonl`` next to it. Give
+both files, or every Polish alert counts as false.
 
 ``--show unlabelled`` prints flagged items nobody labelled (read them: they count as false);
 ``--show errors`` also prints labelled false alerts and misses with the explanation summary.
@@ -91,7 +95,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stream", type=Path, required=True)
-    parser.add_argument("--labels", type=Path, required=True)
+    parser.add_argument("--labels", type=Path, required=True, nargs="+",
+                        help="label files, joined by link (e.g. the pool and the outside-pool items)")
     parser.add_argument("--days", default=None, help="comma-separated days, or 'tune' / 'measure'")
     parser.add_argument("--config", type=Path, default=None)
     parser.add_argument("--topic", default="axis")
@@ -102,7 +107,7 @@ def main() -> None:
     topic = next(t for t in resolve_topics(config) if t.id == args.topic)
     scorer = TopicScorer(topic)
     query = KeywordQuery(AXIS_QUERY, inflect=True)
-    labels = read_labels(args.labels)
+    labels = {link: label for path in args.labels for link, label in read_labels(path).items()}
     days = sorted(p.stem for p in args.stream.glob("*.jsonl"))
     if args.days == "tune":
         days = [d for d in days if d in TUNING_DAYS]

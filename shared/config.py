@@ -93,6 +93,8 @@ class TermGroupConfig(StrictModel):
     only_with: list[str] = []
     explains: list[str] = []
     unless: list[str] = []
+    near: list[str] = []
+    near_words: int = Field(default=12, ge=1)
 
 
 class RefinementsConfig(StrictModel):

@@ -56,6 +56,11 @@ class TermGroup:
     # ... unless one of these groups matched too ("shipped", "arms deal"): then hardware
     # is changing hands after all and keeps its strength.
     unless: tuple[str, ...] = ()
+    # A group whose term counts only where every one of these groups is named within
+    # ``near_words`` words in the same clause: "meets" is a leaders' summit only in
+    # "Kim meets Putin", not in "Kim's sister seen at Vostochny ahead of meeting".
+    near: tuple[str, ...] = ()
+    near_words: int = 12
     # How much of its clause's minimum this group carries (derived subjects weigh their
     # terms by how rare they are in ordinary news; feedback moves the weights).
     weight: float = 1.0
@@ -202,6 +207,8 @@ def build_refinements(config: RefinementsConfig | None, topic_id: str) -> Refine
             only_with=tuple(group.only_with),
             explains=tuple(group.explains),
             unless=tuple(group.unless),
+            near=tuple(group.near),
+            near_words=group.near_words,
         )
         for name, group in config.groups.items()
     )
@@ -209,7 +216,7 @@ def build_refinements(config: RefinementsConfig | None, topic_id: str) -> Refine
     named = [n for clause in config.require for n in clause]
     named += config.support + config.weak + config.penalize + config.contexts
     for group in groups:
-        named += [*group.only_with, *group.explains, *group.unless]
+        named += [*group.only_with, *group.explains, *group.unless, *group.near]
         named += [group.counts_as] if group.counts_as else []
     unknown = sorted(set(named) - known)
     if unknown:

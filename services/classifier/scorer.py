@@ -26,7 +26,16 @@ from typing import Any
 from services.classifier.lexicon import GroupMatch, Lexicon
 from services.classifier.salience import derive_refinements
 from services.classifier.similarity import PassageHit, PassageIndex
-from services.classifier.text import Token, is_digest, passages, plain_text, segment_starts, tokenize
+from services.classifier.text import (
+    Token,
+    clause_starts,
+    headline_main_end,
+    is_digest,
+    passages,
+    plain_text,
+    segment_starts,
+    tokenize,
+)
 from shared.topics import Refinements, ResolvedTopic, TermGroup
 
 log = logging.getLogger(__name__)
@@ -102,7 +111,7 @@ class TopicScorer:
         }
         self._evidence_groups = [n for clause in self.refinements.require for n in clause]
         self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
-        self._conditional = [g for g in groups if g.counts_as or g.only_with]
+        self._conditional = [g for g in groups if g.counts_as or g.only_with or g.near]
         self._contexts = [g for g in groups if g.explains]
         log.debug(
             "topic %s: %d passages, %d groups (%s)",
@@ -117,8 +126,9 @@ class TopicScorer:
         title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
         summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
-        raw = self._lexicon.match(text, tokenize(text), len(title_text))
-        matches = _resolve_aliases(raw, self._conditional)
+        tokens = tokenize(text)
+        raw = self._lexicon.match(text, tokens, len(title_text))
+        matches = _resolve_aliases(raw, self._conditional, tokens, text, len(title_text))
         return [g for g in self._evidence_groups if g in matches]
 
     def score(self, title: str, summary: str) -> Score:
@@ -130,8 +140,14 @@ class TopicScorer:
         uncued = [
             (g.name, raw[g.name].surfaces) for g in self._conditional if g.name in raw and not g.counts_as
         ]
-        matches = _resolve_aliases(raw, self._conditional)
-        uncued = [(name, said) for name, said in uncued if name not in matches]
+        matches = _resolve_aliases(raw, self._conditional, tokens, text, len(title_text))
+        # A word waiting for company it lacks; for a `near` group, only when the company is
+        # there but too far or in another clause ("Kim's sister seen ahead of meeting Putin").
+        uncued = [
+            (name, said) for name, said in uncued
+            if name not in matches
+            and all(g in matches for g in self.refinements.group(name).near)
+        ]
         hit = self._index.best(text)
         similarity = hit.similarity if hit else 0.0
 
@@ -209,11 +225,15 @@ class TopicScorer:
         unlearned = any(
             self.topic.learned_weights.get(g, 1.0) < 1.0 for c in weakly for g in c if g in matches
         )
-        if subject_weak or unlearned or not located:
+        scene = (
+            self._headline_scene(matches, tokens, title_text)
+            if not missing and not is_digest(title_text) else None
+        )
+        if subject_weak or unlearned or not located or scene:
             z = min(z, _logit(self.topic.threshold) - WEAK_SUBJECT_MARGIN)
         value = 1.0 / (1.0 + math.exp(-z))
         notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued,
-                       located, subject_weak)
+                       located, subject_weak, scene)
         explanation = self._explain(value, matches, notes, hit, components, z)
         return Score(self.topic.id, round(value, 4), explanation)
 
@@ -234,7 +254,9 @@ class TopicScorer:
         penalties: list[str] = []
         for clause in notes.missing:
             if clause in notes.discounted:
-                said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
+                said = ", ".join(
+                    dict.fromkeys(s for g in clause if g in matches for s in matches[g].surfaces)
+                )
                 story = ", ".join(dict.fromkeys(notes.penalty_terms))
                 penalties.append(
                     f"'{said}' discounted: reads as another story ({story}), no stronger evidence"
@@ -248,10 +270,15 @@ class TopicScorer:
                 f"{self._cue_label(name)}"
             )
         for clause in notes.weakly:
-            said = ", ".join(s for g in clause if g in matches for s in matches[g].surfaces)
+            said = ", ".join(
+                dict.fromkeys(s for g in clause if g in matches for s in matches[g].surfaces)
+            )
             alone = " (weak evidence alone never alerts)" if (
                 notes.subject_weak and clause == self.refinements.require[-1]) else ""
             penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}{alone}")
+        if notes.scene:
+            # The headline's structure decided: say so first.
+            penalties.insert(0, notes.scene)
         if not notes.located:
             penalties.append(
                 "the clauses never meet within two sentences of the lead: a digest or a passing mention"
@@ -307,6 +334,54 @@ class TopicScorer:
         ]
         return ", ".join(parts[:4])
 
+    def _headline_scene(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], title: str
+    ) -> str | None:
+        """A headline whose main clause reports another kind of event (a missile launch, a
+        strike) and meets the topic's actors only in a subordinate clause ("North Korea fires
+        a missile as Kim prepares to meet Putin") is about that event: the subordinate clause
+        sets the scene. Returns the explanation, or None when the main clause is the subject.
+        """
+        main_end = headline_main_end(title)
+        if main_end >= len(title):
+            return None
+
+        def where(group: str, lo: int, hi: int) -> bool:
+            return any(lo <= tokens[p].start < hi for p in matches[group].positions)
+
+        events = [g for g in self.refinements.contexts if g in matches and where(g, 0, main_end)]
+        if not events:
+            return None
+        actors = self.refinements.require[:-1]
+        # The last actor clause is who the subject acts on (Russia, receiving the arms). When
+        # the main clause names it itself, the event is its own ("Russia launches drone
+        # attacks as partnership with Iran deepens": the drones' use), not a scene.
+        direct = {g.name for g in self._conditional}
+        if actors and any(
+            g in matches and g not in direct and where(g, 0, main_end) for g in actors[-1]
+        ):
+            return None
+        elsewhere = [
+            c for c in actors
+            if not any(where(g, 0, main_end) for g in c if g in matches)
+            and any(where(g, main_end, len(title)) for g in c if g in matches)
+        ]
+        if not elsewhere:
+            return None
+        main = title[:main_end].lower()
+        said = ", ".join(
+            dict.fromkeys(s for g in events for s in matches[g].surfaces if s.lower() in main)
+        )
+        scene = title[main_end:].strip()
+        named = ", ".join(
+            f"{self._labels[g]} ({', '.join(s for s in matches[g].surfaces if s.lower() in scene.lower())})"
+            for g in elsewhere[0] if g in matches and where(g, main_end, len(title))
+        )
+        return (
+            f"the headline reports {self._labels[events[0]]} ({said}); {named} only in "
+            f"'{scene}', which sets the scene: not the subject"
+        )
+
     def group_weight(self, name: str) -> float:
         """A group's weight after learning (1 unless derived or learned)."""
         return self._weights.get(name, 1.0)
@@ -329,7 +404,11 @@ class TopicScorer:
 
     def _cue_label(self, name: str) -> str:
         """The cues a conditional group waits for, named like a clause."""
-        return self._clause_label(self.refinements.group(name).only_with).replace(" / ", " or ")
+        group = self.refinements.group(name)
+        if group.near:
+            company = " and ".join(self._labels[g] for g in group.near)
+            return f"{company} within {group.near_words} words, in the same clause"
+        return self._clause_label(group.only_with).replace(" / ", " or ")
 
     def _clause_label(self, clause: tuple[str, ...]) -> str:
         """A clause named by its first few strong groups: readable at a glance."""
@@ -350,16 +429,23 @@ class _Notes:
     uncued: list[tuple[str, list[str]]]
     located: bool = True
     subject_weak: bool = False
+    scene: str | None = None
 
 
 def _resolve_aliases(
-    matches: dict[str, GroupMatch], conditional: Sequence[TermGroup]
+    matches: dict[str, GroupMatch],
+    conditional: Sequence[TermGroup],
+    tokens: Sequence[Token],
+    text: str,
+    title_end: int,
 ) -> dict[str, GroupMatch]:
     """Drop conditional groups whose cue is absent; fold alias groups into their target.
 
     "the North" means North Korea only beside Seoul, Pyongyang or "Korean": elsewhere it is
-    northern England or the North Atlantic, and the match is dropped.
+    northern England or the North Atlantic, and the match is dropped. A `near` group keeps
+    only the places where its company is named close by, in the same clause.
     """
+    clauses: list[int] | None = None
     for group in conditional:
         match = matches.get(group.name)
         if match is None:
@@ -367,6 +453,21 @@ def _resolve_aliases(
         if group.only_with and not any(cue in matches for cue in group.only_with):
             del matches[group.name]
             continue
+        if group.near:
+            if not all(cue in matches for cue in group.near):
+                del matches[group.name]
+                continue
+            if clauses is None:
+                clauses = clause_starts(text, title_end)
+            kept = [
+                p for p in match.positions
+                if all(_near(p, matches[cue].positions, group.near_words, tokens, clauses)
+                       for cue in group.near)
+            ]
+            if not kept:
+                del matches[group.name]
+                continue
+            _keep_positions(match, kept, tokens, text, title_end)
         if group.counts_as:
             del matches[group.name]
             target = matches.setdefault(group.counts_as, GroupMatch(group.counts_as))
@@ -375,6 +476,28 @@ def _resolve_aliases(
             target.positions = sorted(target.positions + match.positions)
             target.in_title = target.in_title or match.in_title
     return matches
+
+
+def _near(
+    position: int, others: Sequence[int], words: int, tokens: Sequence[Token], clauses: list[int]
+) -> bool:
+    """Whether one of ``others`` sits within ``words`` words of ``position``, same clause."""
+    clause = bisect.bisect_right(clauses, tokens[position].start)
+    return any(
+        abs(other - position) <= words
+        and bisect.bisect_right(clauses, tokens[other].start) == clause
+        for other in others
+    )
+
+
+def _keep_positions(
+    match: GroupMatch, kept: list[int], tokens: Sequence[Token], text: str, title_end: int
+) -> None:
+    """Narrow a match to some of its places; its surfaces to the words found there."""
+    firsts = {text[tokens[p].start : tokens[p].end].lower() for p in kept}
+    match.surfaces = [s for s in match.surfaces if s.split()[0].lower() in firsts] or match.surfaces
+    match.positions = kept
+    match.in_title = any(tokens[p].start < title_end for p in kept)
 
 
 def _logit(p: float) -> float:

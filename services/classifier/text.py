@@ -105,6 +105,27 @@ def segment_starts(text: str, title_end: int, *, digest: bool = False) -> list[i
     return sorted(set(starts))
 
 
+# A subordinate clause of time or circumstance ("... as Kim prepares to meet Putin", "...
+# ahead of Putin's meeting with Kim") sets a scene; the clause before it reports the event.
+_SUBORDINATE = re.compile(
+    r"\s(?:as|ahead of|after|before|while|amid|following|since)\s", re.IGNORECASE
+)
+
+
+def headline_main_end(title: str) -> int:
+    """Where a headline's main clause ends: at its first subordinate clause, else its end."""
+    found = _SUBORDINATE.search(title)
+    return found.start() if found else len(title)
+
+
+def clause_starts(text: str, title_end: int) -> list[int]:
+    """Character offsets where clauses begin: sentences, headline parts, and subordinate
+    clauses anywhere ("Putin and Kim dine | after two-hour meeting")."""
+    starts = segment_starts(text, title_end, digest=True)
+    starts += [m.end() for m in _SUBORDINATE.finditer(text)]
+    return sorted(set(starts))
+
+
 def tokenize(text: str) -> list[Token]:
     """Lowercase word tokens with offsets; possessive 's is dropped, hyphens split words."""
     lowered = _POSSESSIVE.sub("  ", text.lower())

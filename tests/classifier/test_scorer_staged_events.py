@@ -124,7 +124,7 @@ def test_the_north_elsewhere_is_not_north_korea(axis_scorer: TopicScorer) -> Non
     [
         "Rajin port busy as Russian cargo ships dock, satellite imagery shows",
         "Satellite imagery shows rail wagons massing at the Khasan crossing into Russia",
-        "Russian vessels seen loading containers at Najin, think tank says",
+        "Russian vessels seen loading munitions containers at Najin, think tank says",
     ],
 )
 def test_north_korean_ports_and_crossings_are_north_korea(axis_scorer: TopicScorer, title: str) -> None:
