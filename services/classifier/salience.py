@@ -66,7 +66,8 @@ def derive_refinements(
     background: Background | None = None,
 ) -> Refinements:
     """Entity and subject groups from references (+ description); empty when there are none."""
-    texts = [ref.text for ref in references] + ([description] if description else [])
+    wanted, unwanted = split_description(description)
+    texts = [ref.text for ref in references] + ([wanted] if wanted else [])
     if not texts:
         return Refinements()
     ground = background if background is not None else shipped()
@@ -74,8 +75,8 @@ def derive_refinements(
     protagonists = _protagonists(entities, texts)
     entity_stems = {s for terms in entities.values() for t in terms for s in stems(t)}
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
-    if description:
-        concepts += [c for c in _description_terms(description, ground, entity_stems) if c not in concepts]
+    if wanted:
+        concepts += [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
     _spell_out_acronyms(entities, concepts)
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms))
@@ -93,12 +94,92 @@ def derive_refinements(
         clause for clause in (tuple(g.name for g in entity_groups), tuple(g.name for g in concept_groups))
         if clause
     )
+    excluded = _excluded_terms(unwanted, texts, ground, entity_stems) if require else []
+    if excluded:
+        groups.append(TermGroup(name=EXCLUDED_GROUP, label="excluded by the description",
+                                terms=tuple(excluded)))
     named = tuple(
         g.name for g in entity_groups
         if g.label in protagonists and max(ground.rate(_term_key(t)) for t in g.terms) <= SUBJECT_NAME_RATE
     )
     return Refinements(groups=tuple(groups), require=require, min_groups=tuple(1.0 for _ in require),
-                       subject_names=named if len(require) > 1 else ())
+                       subject_names=named if len(require) > 1 else (),
+                       penalize=(EXCLUDED_GROUP,) if excluded else ())
+
+
+# "Alert me about ...", "I want news on ...": the request, not the subject.
+_REQUEST = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:alert|notify|tell|warn|show|send|email|ping|update)\s+me"
+    r"(?:\s+(?:about|of|on|to|when|whenever|if))?"
+    r"|i\s+(?:want|would\s+like|need|am\s+interested\s+in)(?:\s+(?:news|stories|articles|alerts))?"
+    r"(?:\s+(?:about|on|of))?)\b[\s:,]*",
+    re.IGNORECASE,
+)
+# Where the user starts saying what they do not want; "not just"/"not only" add, not exclude.
+_NEGATION = re.compile(
+    r"\b(?:(?:i\s+)?(?:do\s+not|don['’]t)(?:\s+(?:want|need|care\s+about))?"
+    r"|but\s+not|and\s+not|not(?!\s+(?:just|only|merely|necessarily)\b)|nor|except(?:\s+for)?"
+    r"|excluding|other\s+than|rather\s+than|never)\b",
+    re.IGNORECASE,
+)
+# "... unless it is about the tanks": the exception brings back what the topic wants.
+_UNLESS = re.compile(r"\b(?:unless|except\s+(?:when|if|where))\b[^,;.()]*", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z0-9“\"‘'])")
+EXCLUDED_GROUP = "excluded:description"
+
+
+def split_description(description: str | None) -> tuple[str, str]:
+    """The description's wanted part and the part that names what the user does not want.
+
+    "Alert me about X and Y. Not Z unless it is about X" -> ("X and Y.", "Z"): the request
+    words are no subject term, and what follows "not", "except" or "other than" up to the end
+    of its sentence is excluded (an "unless ..." clause inside it is dropped: it restates
+    the subject)."""
+    if not description:
+        return "", ""
+    wanted: list[str] = []
+    unwanted: list[str] = []
+    for sentence in _CLAUSE_END.split(description.strip()):
+        sentence = _REQUEST.sub("", sentence, count=1)
+        cue = _NEGATION.search(sentence)
+        if cue is None:
+            wanted.append(sentence)
+            continue
+        wanted.append(sentence[: cue.start()])
+        unwanted.append(_UNLESS.sub(" ", sentence[cue.end():]))
+    return " ".join(w.strip() for w in wanted if w.strip()), " ".join(unwanted).strip()
+
+
+def _excluded_terms(
+    unwanted: str, wanted_texts: Sequence[str], ground: Background, entity_stems: set[str]
+) -> list[str]:
+    """Words and phrases of the unwanted part that the references and the wanted part never
+    use and ordinary news seldom does: naming them points to a neighbouring story."""
+    if not unwanted:
+        return []
+    used: set[str] = set()
+    for text in wanted_texts:
+        words = content_stems(_undot(text))
+        used |= set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    surface: dict[str, Counter[str]] = {}
+    for word in re.findall(r"[^\W_]+", unwanted.lower()):
+        surface.setdefault(stem(word), Counter())[word] += 1
+    found: list[str] = []
+    for part in re.split(r"[,;()]|\bor\b|\band\b", _undot(unwanted)):
+        words = [w for w in content_stems(part) if w not in NEWS_GENERIC and len(w) > 2]
+        terms = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if a != b] + words
+        for term in terms:
+            parts = term.split()
+            if term in used or (len(parts) == 1 and (term in entity_stems or term in used)):
+                continue
+            if term in ground.boilerplate or ground.rate(term) > MAX_BACKGROUND_RATE / 5:
+                continue
+            if len(parts) > 1 and all(p in used for p in parts):
+                continue
+            readable = " ".join(_readable(p, surface) for p in parts)
+            if readable not in found:
+                found.append(readable)
+    return found
 
 
 @lru_cache(maxsize=1)
