@@ -37,6 +37,7 @@ MIN_DOCS = 2  # ... and never in fewer documents than this
 MIN_LIFT = 30.0  # reference document rate / background rate
 MAX_BACKGROUND_RATE = 0.02  # in more than 2 % of ordinary news: never a topic term
 TARGET_RATE = 2e-5  # chance full matches per item, by the independence estimate
+POOLED_DECAY = 0.5  # each further matched group of a clause counts half the one before
 # A protagonist (a person or firm named in most references, not a place) this rare in ordinary
 # news is the subject itself: "Tyre Nichols", "FTX".
 PROTAGONIST_SHARE = 0.7
@@ -79,14 +80,13 @@ def derive_refinements(
         concepts += [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
     _spell_out_acronyms(entities, concepts)
     entity_groups = [
-        TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms))
+        TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms),
+                  weight=_weight(ground.any_rate({_term_key(t) for t in terms}), TARGET_RATE))
         for label, terms in entities.items()
     ]
-    entity_terms = [_term_key(t) for g in entity_groups for t in g.terms]
-    entity_rate = ground.any_rate(entity_terms) if entity_terms else 1.0
-    p_star = min(max(TARGET_RATE / max(entity_rate, 1e-9), 1e-7), 0.5)
     concept_groups = [
-        TermGroup(name=f"concept:{c}", label=c, terms=(c,), weight=_weight(ground.rate(_term_key(c)), p_star))
+        TermGroup(name=f"concept:{c}", label=c, terms=(c,),
+                  weight=_weight(ground.rate(_term_key(c)), TARGET_RATE))
         for c in concepts
     ]
     groups = entity_groups + concept_groups
@@ -102,8 +102,10 @@ def derive_refinements(
         g.name for g in entity_groups
         if g.label in protagonists and max(ground.rate(_term_key(t)) for t in g.terms) <= SUBJECT_NAME_RATE
     )
-    return Refinements(groups=tuple(groups), require=require, min_groups=tuple(1.0 for _ in require),
-                       subject_names=named if len(require) > 1 else (),
+    # Any name completes the actors' clause; the subject clause needs the pooled evidence.
+    minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
+    return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
+                       subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
                        penalize=(EXCLUDED_GROUP,) if excluded else ())
 
 

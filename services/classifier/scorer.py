@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,10 @@ WEAK_SUBJECT_MARGIN = 0.4  # the cap sits this far (log-odds) below the threshol
 SEGMENT_WINDOW = 2  # consecutive sentences
 LEAD_SEGMENTS = 3  # summary sentences after the headline
 SCATTERED_Z = 2.0  # subtracted when no such window exists
+# Derived topics: a headline naming the subject only inside a time frame ("... after the
+# tanks pledge"), beside what the description excludes, is about something else.
+_FRAMING_CUE = re.compile(r"\b(?:after|following|before|in\s+the\s+wake\s+of)\b", re.IGNORECASE)
+FRAMED_Z = 4.0
 NO_REFINEMENT_Z = -4.0  # a topic with neither refinements nor references scores ~0
 PASSAGE_QUOTE_CHARS = 300
 CLAUSE_LABEL_GROUPS = 3  # a missing clause is named by this many of its groups
@@ -157,7 +162,7 @@ class TopicScorer:
             if c not in missing and not (named and index == len(self.refinements.require) - 1)
             and (
                 all(g in weak for g in c if g in matches)
-                or self._clause_weight(c, matches) < self.refinements.clause_minimum(index) - 1e-9
+                or self._evidence_weight(index, matches) < self.refinements.clause_minimum(index) - 1e-9
             )
         ]
         # Weak evidence ("summit", "ties", "supplies") next to an off-topic context ("gas",
@@ -209,6 +214,13 @@ class TopicScorer:
         unlearned = any(
             self.topic.learned_weights.get(g, 1.0) < 1.0 for c in weakly for g in c if g in matches
         )
+        framed = (
+            self.refinements.pooled_decay > 0 and not missing and bool(penalty_terms)
+            and self._framed_subject(matches, tokens, title_text)
+        )
+        if framed:
+            components["framed"] = -FRAMED_Z
+            z -= FRAMED_Z
         if subject_weak or unlearned or not located:
             z = min(z, _logit(self.topic.threshold) - WEAK_SUBJECT_MARGIN)
         value = 1.0 / (1.0 + math.exp(-z))
@@ -307,12 +319,40 @@ class TopicScorer:
         ]
         return ", ".join(parts[:4])
 
+    def _framed_subject(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], title: str
+    ) -> bool:
+        """A headline that names the subject only after "after", "following" or "before"
+        ("Missiles hit Kyiv a day after the tanks pledge") reports another event and uses the
+        topic as its time frame; the main clause before the cue is what happened."""
+        cue = _FRAMING_CUE.search(title)
+        if cue is None:
+            return False
+        subject = [*self.refinements.require[-1], *self.refinements.subject_names]
+        starts = [tokens[p].start for g in subject if g in matches for p in matches[g].positions]
+        in_title = [start for start in starts if start < len(title)]
+        return bool(in_title) and min(in_title) >= cue.end()
+
     def group_weight(self, name: str) -> float:
         """A group's weight after learning (1 unless derived or learned)."""
         return self._weights.get(name, 1.0)
 
     def _clause_weight(self, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> float:
         return sum(self._weights.get(g, 1.0) for g in clause if g in matches)
+
+    def _evidence_weight(self, index: int, matches: dict[str, GroupMatch]) -> float:
+        """A clause's matched weight; for a pooled (derived) topic's subject, the evidence of
+        every clause, each further group in a clause discounted: how unlikely the whole match
+        is in ordinary news, not the subject words alone."""
+        require = self.refinements.require
+        decay = self.refinements.pooled_decay
+        if not decay or index != len(require) - 1:
+            return self._clause_weight(require[index], matches)
+        total = 0.0
+        for clause in require:
+            found = sorted((self._weights.get(g, 1.0) for g in clause if g in matches), reverse=True)
+            total += sum(w * decay**rank for rank, w in enumerate(found))
+        return total
 
     def _located_clauses(
         self, matches: dict[str, GroupMatch], weak: set[str]
