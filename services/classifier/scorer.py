@@ -61,6 +61,7 @@ SCATTERED_Z = 2.0  # subtracted when no such window exists
 # tanks pledge"), beside what the description excludes, is about something else.
 _FRAMING_CUE = re.compile(r"\b(?:after|following|before|in\s+the\s+wake\s+of)\b", re.IGNORECASE)
 FRAMED_Z = 4.0
+ACTORLESS_WEIGHT = 1.3  # pooled subject weight (1 = a full subject) that needs no actor
 NO_REFINEMENT_Z = -4.0  # a topic with neither refinements nor references scores ~0
 PASSAGE_QUOTE_CHARS = 300
 CLAUSE_LABEL_GROUPS = 3  # a missing clause is named by this many of its groups
@@ -147,6 +148,11 @@ class TopicScorer:
         named = [g for g in self.refinements.subject_names if g in matches]
         if named and self.refinements.require[-1] in missing:
             missing.remove(self.refinements.require[-1])
+        # Derived topics: a subject this unusual in ordinary news on its own ("spy balloon",
+        # "unidentified objects ... airspace") needs no actor named beside it.
+        actorless = self._actorless(missing, matches)
+        if actorless:
+            missing.remove(self.refinements.require[0])
         # Hardware named beside a drill or a parade is the event's own, not hardware changing
         # hands: a context that "explains" a group makes its evidence weak for this text.
         weak = set(self.refinements.weak).union(
@@ -170,7 +176,7 @@ class TopicScorer:
         discounted = weakly if penalty_terms or context_terms else []
         missing += discounted
         weakly = [c for c in weakly if c not in discounted]
-        span = _clause_span(self.refinements.require, matches) if not missing else 0
+        span = _clause_span(self.refinements.require, matches) if not missing and not actorless else 0
         located = (
             _clause_segments(self._located_clauses(matches, weak), matches, tokens, text,
                              len(title_text), is_digest(title_text))
@@ -214,9 +220,9 @@ class TopicScorer:
         unlearned = any(
             self.topic.learned_weights.get(g, 1.0) < 1.0 for c in weakly for g in c if g in matches
         )
-        framed = (
-            self.refinements.pooled_decay > 0 and not missing and bool(penalty_terms)
-            and self._framed_subject(matches, tokens, title_text)
+        framed = self.refinements.pooled_decay > 0 and not missing and (
+            (bool(penalty_terms) and self._framed_subject(matches, tokens, title_text))
+            or (is_digest(title_text) and not self._subject_in_title(matches))
         )
         if framed:
             components["framed"] = -FRAMED_Z
@@ -318,6 +324,18 @@ class TopicScorer:
             for g in require[-1] if g in matches
         ]
         return ", ".join(parts[:4])
+
+    def _actorless(self, missing: list[tuple[str, ...]], matches: dict[str, GroupMatch]) -> bool:
+        require = self.refinements.require
+        return (
+            self.refinements.pooled_decay > 0 and len(require) > 1 and missing == [require[0]]
+            and self._evidence_weight(len(require) - 1, matches) >= ACTORLESS_WEIGHT
+        )
+
+    def _subject_in_title(self, matches: dict[str, GroupMatch]) -> bool:
+        """A live blog or briefing is about the topic only when its headline says so."""
+        subject = [*self.refinements.require[-1], *self.refinements.subject_names]
+        return any(matches[g].in_title for g in subject if g in matches)
 
     def _framed_subject(
         self, matches: dict[str, GroupMatch], tokens: Sequence[Token], title: str
