@@ -276,7 +276,8 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
     groups: dict[str, list[str]] = {}
     places = _places()
     for name in ranked:
-        key = next((label for label in groups if _same_entity(label, name)), None)
+        key = next((label for label in groups if _same_entity(label, name)
+                    or _share_rare_name(groups[label], name, ground)), None)
         if key is None:
             if len(groups) >= MAX_ENTITIES:
                 continue
@@ -323,6 +324,19 @@ def _same_entity(a: str, b: str) -> bool:
     if places.get(a.lower()) is not None and places.get(a.lower()) == places.get(b.lower()):
         return True
     return _same_prefix(a, b)
+
+
+def _share_rare_name(terms: Sequence[str], name: str, ground: Background) -> bool:
+    """"Gautam Adani" and "Adani Group" are one story's name: they share a capitalised word
+    (not a place) that ordinary news seldom uses."""
+    words = {w for w in re.findall(r"[^\W\d_][\w-]+", name) if w[:1].isupper()}
+    places = _all_places()
+    for term in terms:
+        for word in words & set(re.findall(r"[^\W\d_][\w-]+", term)):
+            if (len(word) >= PREFIX_MERGE_MIN and word.lower() not in places
+                    and ground.rate(_term_key(word)) <= SUBJECT_NAME_RATE):
+                return True
+    return False
 
 
 def _same_prefix(a: str, b: str) -> bool:
