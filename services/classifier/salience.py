@@ -44,6 +44,8 @@ PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
+INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
+INFLECTION_MAX_ENDING = 3
 
 # Words every news text repeats; never salient for a topic.
 NEWS_GENERIC_WORDS = (
@@ -293,7 +295,47 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
         country = next((places[t.lower()][0] for t in terms if t.lower() in places), label)
         named.setdefault(country, [])
         named[country] += [t for t in terms if t not in named[country]]
+    for terms in named.values():
+        terms.extend(a for a in _inflected_forms(terms, ground) if a not in terms)
     return named
+
+
+def _inflected_forms(terms: Sequence[str], ground: Background) -> list[str]:
+    """Other forms of a one-word name that ordinary news writes ("Ukrainian", "Ukrainy",
+    "Leopardów", "German"): background words extending its stem (or the stem less its last
+    letter) by a short ending, that are no other place's name."""
+    places = _all_places()
+    own = {t.lower() for t in terms}
+    found: list[str] = []
+    for term in terms:
+        words = stems(term)
+        if len(words) != 1 or len(words[0]) < INFLECTION_MIN_STEM:
+            continue
+        word = words[0]
+        for base in {word, word[:-1]} if len(word) > INFLECTION_MIN_STEM else {word}:
+            for key in _background_words(ground).get(base[:INFLECTION_MIN_STEM], ()):
+                if (key != word and key.startswith(base) and len(key) - len(base) <= INFLECTION_MAX_ENDING
+                        and (key not in places or key in own) and key not in STOP_STEMS
+                        and key[len(base):] not in ground.df and key[len(base):] not in STOP_STEMS
+                        and stems(key) == [key] and key not in found):
+                    found.append(key)
+    return found
+
+
+_WORD_INDEX: dict[int, dict[str, list[str]]] = {}
+
+
+def _background_words(ground: Background) -> dict[str, list[str]]:
+    """The background's one-word terms by their first letters (built once per background)."""
+    index = _WORD_INDEX.get(id(ground))
+    if index is None:
+        index = {}
+        for key in ground.df:
+            if " " not in key and len(key) >= INFLECTION_MIN_STEM:
+                index.setdefault(key[:INFLECTION_MIN_STEM], []).append(key)
+        _WORD_INDEX.clear()
+        _WORD_INDEX[id(ground)] = index
+    return index
 
 
 _DOTTED = re.compile(r"\b((?:[A-Za-z]\.){2,})")
