@@ -59,6 +59,9 @@ class TermGroup:
     # How much of its clause's minimum this group carries (derived subjects weigh their
     # terms by how rare they are in ordinary news; feedback moves the weights).
     weight: float = 1.0
+    # Derived subject terms: the lower weight they carry beside a name they keep company with
+    # in ordinary news ("allies" beside "Ukraine"), as (group name, weight) pairs.
+    given: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,15 @@ use it many times more often than everyday news, so feed boilerplate and news fi
 qualify. The description the user wrote is read as one more reference, and its specific words
 join the subject.
 
-Calibration: each subject term weighs ``log(rate) / log(p_star)`` where ``rate`` is its
-background document rate and ``p_star = TARGET_RATE / P(any entity)``; the subject is fully
-matched when the matched weights sum to 1, i.e. when, under independence, ordinary news
-containing one of the topic's names would show that much of its subject by chance in at most
-``TARGET_RATE`` of items (set 5x below 1 in 10,000 because real terms co-occur). Rare
-actors need little subject; common ones ("China") need a lot.
+Calibration: each name and subject term weighs ``log(rate) / log(TARGET_RATE)`` where ``rate``
+is its background document rate; the subject is fully matched when the pooled weights of the
+names and subject words a text matched reach 1 (each further group of a clause counting
+``POOLED_DECAY`` less), i.e. when, under independence, ordinary news would show that match by
+chance in at most ``TARGET_RATE`` of items (set 5x below 1 in 10,000 because real terms
+co-occur). Rare names ("Leopard") need little subject, common ones ("Ukraine") a lot; a word
+that keeps a frequent name company in ordinary news ("allies" beside "Ukraine", from the
+background's ``companions``) weighs less beside it. The description's request words and what
+it excludes ("not ...", "other than ...") are no subject terms; the excluded words penalise.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ MIN_DOCS = 2  # ... and never in fewer documents than this
 MIN_LIFT = 30.0  # reference document rate / background rate
 MAX_BACKGROUND_RATE = 0.02  # in more than 2 % of ordinary news: never a topic term
 TARGET_RATE = 2e-5  # chance full matches per item, by the independence estimate
+# How far a subject word's weight moves toward its weight among a name's items (1: all the
+# way; the rest credits the story for using the word at all).
+COMPANION_SHARE = 0.5
 POOLED_DECAY = 0.5  # each further matched group of a clause counts half the one before
 # A protagonist (a person or firm named in most references, not a place) this rare in ordinary
 # news is the subject itself: "Tyre Nichols", "FTX".
@@ -81,14 +87,16 @@ def derive_refinements(
     if wanted:
         concepts += [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
     _spell_out_acronyms(entities, concepts)
+    target = TARGET_RATE
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms),
-                  weight=_weight(ground.any_rate({_term_key(t) for t in terms}), TARGET_RATE))
+                  weight=_weight(ground.any_rate({_term_key(t) for t in terms}), target))
         for label, terms in entities.items()
     ]
     concept_groups = [
         TermGroup(name=f"concept:{c}", label=c, terms=(c,),
-                  weight=_weight(ground.rate(_term_key(c)), TARGET_RATE))
+                  weight=_weight(ground.rate(_term_key(c)), target),
+                  given=_weights_beside(_term_key(c), entity_groups, ground, target))
         for c in concepts
     ]
     groups = entity_groups + concept_groups
@@ -219,6 +227,24 @@ def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[s
         if sum(1 for text in texts if pattern.search(_undot(text))) >= PROTAGONIST_SHARE * len(texts):
             found.add(label)
     return found
+
+
+def _weights_beside(
+    term: str, entity_groups: Sequence[TermGroup], ground: Background, target: float
+) -> tuple[tuple[str, float], ...]:
+    """The contrast with ordinary news that shares the topic's names: a subject word that keeps
+    a name company there ("allies", "western" beside "Ukraine") says little beside that name,
+    so it weighs by its rate among that name's items instead."""
+    base = _weight(ground.rate(term), target)
+    found: list[tuple[str, float]] = []
+    for group in entity_groups:
+        shares = [ground.rate_beside(term, _term_key(t)) for t in group.terms]
+        known = [share for share in shares if share is not None]
+        if known:
+            weight = base + COMPANION_SHARE * (_weight(max(known), target) - base)
+            if weight < base - 1e-3:
+                found.append((group.name, round(weight, 3)))
+    return tuple(found)
 
 
 def _weight(rate: float, p_star: float) -> float:

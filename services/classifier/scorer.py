@@ -106,6 +106,7 @@ class TopicScorer:
             g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
             for g in groups
         }
+        self._given = {g.name: g.given for g in groups if g.given}
         self._evidence_groups = [n for clause in self.refinements.require for n in clause]
         self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
         self._conditional = [g for g in groups if g.counts_as or g.only_with]
@@ -169,6 +170,7 @@ class TopicScorer:
             and (
                 all(g in weak for g in c if g in matches)
                 or self._evidence_weight(index, matches) < self.refinements.clause_minimum(index) - 1e-9
+                or self._only_unlearned(index, c, matches)
             )
         ]
         # Weak evidence ("summit", "ties", "supplies") next to an off-topic context ("gas",
@@ -325,6 +327,22 @@ class TopicScorer:
         ]
         return ", ".join(parts[:4])
 
+    def _only_unlearned(self, index: int, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> bool:
+        """A pooled topic's actors clause needs no minimum, but when readers marked every name it
+        matched as misleading (learned weight below 1) it is weak, as a refined clause would be."""
+        if not self.refinements.pooled_decay or index == len(self.refinements.require) - 1:
+            return False
+        return all(self.topic.learned_weights.get(g, 1.0) < 1.0 for g in clause if g in matches)
+
+    def _weight_beside(self, name: str, matches: dict[str, GroupMatch]) -> float:
+        """A derived subject term's weight beside the names this text matched (lower beside a
+        name it keeps company with in ordinary news), learned factors applied."""
+        weight = self._weights.get(name, 1.0)
+        for other, beside in self._given.get(name, ()):
+            if other in matches:
+                weight = min(weight, beside * self.topic.learned_weights.get(name, 1.0))
+        return weight
+
     def _actorless(self, missing: list[tuple[str, ...]], matches: dict[str, GroupMatch]) -> bool:
         require = self.refinements.require
         return (
@@ -368,7 +386,8 @@ class TopicScorer:
             return self._clause_weight(require[index], matches)
         total = 0.0
         for clause in require:
-            found = sorted((self._weights.get(g, 1.0) for g in clause if g in matches), reverse=True)
+            found = sorted((self._weight_beside(g, matches) for g in clause if g in matches),
+                           reverse=True)
             total += sum(w * decay**rank for rank, w in enumerate(found))
         return total
 
