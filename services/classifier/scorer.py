@@ -61,7 +61,7 @@ SCATTERED_Z = 2.0  # subtracted when no such window exists
 # tanks pledge"), beside what the description excludes, is about something else.
 _FRAMING_CUE = re.compile(r"\b(?:after|following|before|in\s+the\s+wake\s+of)\b", re.IGNORECASE)
 FRAMED_Z = 4.0
-ACTORLESS_WEIGHT = 1.3  # pooled subject weight (1 = a full subject) that needs no actor
+ACTORLESS_WEIGHT = 1.6  # pooled subject weight (1 = a full subject) that needs no actor
 NO_REFINEMENT_Z = -4.0  # a topic with neither refinements nor references scores ~0
 PASSAGE_QUOTE_CHARS = 300
 CLAUSE_LABEL_GROUPS = 3  # a missing clause is named by this many of its groups
