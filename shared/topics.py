@@ -64,6 +64,9 @@ class TermGroup:
     # How much of its clause's minimum this group carries (derived subjects weigh their
     # terms by how rare they are in ordinary news; feedback moves the weights).
     weight: float = 1.0
+    # Derived subject terms: the lower weight they carry beside a name they keep company with
+    # in ordinary news ("allies" beside "Ukraine"), as (group name, weight) pairs.
+    given: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ class Refinements:
     # Derived topics: names so rare in ordinary news that they are the subject themselves
     # ("Tyre Nichols"): a text naming one needs no further subject evidence.
     subject_names: tuple[str, ...] = ()
+    # Derived topics: the subject clause's evidence pools every clause's matched weights (a
+    # rare name needs less subject than a common one), each further group of a clause
+    # counting this factor less than the one before (news terms co-occur); 0 = not pooled.
+    pooled_decay: float = 0.0
 
     def clause_minimum(self, index: int) -> float:
         return self.min_groups[index] if index < len(self.min_groups) else 1.0

@@ -37,6 +37,9 @@ class Background:
     df: dict[str, float]
     boilerplate: frozenset[str] = field(default_factory=frozenset)
     min_df: float = 1.0  # terms below this were not kept: unseen ones get half of it
+    # For frequent names (stems), the share of their items using each word that keeps them
+    # company far more often than ordinary news does ("ukrain": {"alli": 0.034, ...}).
+    companions: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def rate(self, term: str) -> float:
         """Share of background items containing ``term`` (smoothed, never 0)."""
@@ -44,6 +47,18 @@ class Background:
         if count is None:
             count = UNSEEN_DF * self.min_df
         return min((count + 1.0) / (self.docs + 1.0), 1.0)
+
+    def rate_beside(self, term: str, name: str) -> float | None:
+        """Share of the items naming ``name`` that contain ``term``; None when the name has no
+        statistics. A bigram's share is its rate lifted as much as its least lifted word."""
+        company = self.companions.get(name)
+        if company is None:
+            return None
+        words = term.split()
+        if len(words) == 1:
+            return max(company.get(term, 0.0), self.rate(term))
+        lift = min(max(company.get(w, 0.0), self.rate(w)) / self.rate(w) for w in words)
+        return min(self.rate(term) * lift, 1.0)
 
     def any_rate(self, terms: Iterable[str]) -> float:
         """Share containing at least one of ``terms``, assuming independence (an upper bound
@@ -72,7 +87,11 @@ def shipped() -> Background:
         return Background(docs=1, df={})
     data = json.loads(gzip.decompress(raw).decode("utf-8"))
     df = {str(k): float(v) for k, v in data["df"].items()}
+    companions = {
+        str(name): {str(k): float(v) for k, v in words.items()}
+        for name, words in data.get("companions", {}).items()
+    }
     return Background(
         docs=int(data["docs"]), df=df, boilerplate=frozenset(data.get("boilerplate", ())),
-        min_df=1.0,
+        min_df=1.0, companions=companions,
     )

@@ -9,12 +9,15 @@ use it many times more often than everyday news, so feed boilerplate and news fi
 qualify. The description the user wrote is read as one more reference, and its specific words
 join the subject.
 
-Calibration: each subject term weighs ``log(rate) / log(p_star)`` where ``rate`` is its
-background document rate and ``p_star = TARGET_RATE / P(any entity)``; the subject is fully
-matched when the matched weights sum to 1, i.e. when, under independence, ordinary news
-containing one of the topic's names would show that much of its subject by chance in at most
-``TARGET_RATE`` of items (set 5x below 1 in 10,000 because real terms co-occur). Rare
-actors need little subject; common ones ("China") need a lot.
+Calibration: each name and subject term weighs ``log(rate) / log(TARGET_RATE)`` where ``rate``
+is its background document rate; the subject is fully matched when the pooled weights of the
+names and subject words a text matched reach 1 (each further group of a clause counting
+``POOLED_DECAY`` less), i.e. when, under independence, ordinary news would show that match by
+chance in at most ``TARGET_RATE`` of items (set 5x below 1 in 10,000 because real terms
+co-occur). Rare names ("Leopard") need little subject, common ones ("Ukraine") a lot; a word
+that keeps a frequent name company in ordinary news ("allies" beside "Ukraine", from the
+background's ``companions``) weighs less beside it. The description's request words and what
+it excludes ("not ...", "other than ...") are no subject terms; the excluded words penalise.
 """
 
 from __future__ import annotations
@@ -37,12 +40,18 @@ MIN_DOCS = 2  # ... and never in fewer documents than this
 MIN_LIFT = 30.0  # reference document rate / background rate
 MAX_BACKGROUND_RATE = 0.02  # in more than 2 % of ordinary news: never a topic term
 TARGET_RATE = 2e-5  # chance full matches per item, by the independence estimate
+# How far a subject word's weight moves toward its weight among a name's items (1: all the
+# way; the rest credits the story for using the word at all).
+COMPANION_SHARE = 0.5
+POOLED_DECAY = 0.5  # each further matched group of a clause counts half the one before
 # A protagonist (a person or firm named in most references, not a place) this rare in ordinary
 # news is the subject itself: "Tyre Nichols", "FTX".
 PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
+INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
+INFLECTION_MAX_ENDING = 3
 
 # Words every news text repeats; never salient for a topic.
 NEWS_GENERIC_WORDS = (
@@ -66,7 +75,8 @@ def derive_refinements(
     background: Background | None = None,
 ) -> Refinements:
     """Entity and subject groups from references (+ description); empty when there are none."""
-    texts = [ref.text for ref in references] + ([description] if description else [])
+    wanted, unwanted = split_description(description)
+    texts = [ref.text for ref in references] + ([wanted] if wanted else [])
     if not texts:
         return Refinements()
     ground = background if background is not None else shipped()
@@ -74,18 +84,19 @@ def derive_refinements(
     protagonists = _protagonists(entities, texts)
     entity_stems = {s for terms in entities.values() for t in terms for s in stems(t)}
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
-    if description:
-        concepts += [c for c in _description_terms(description, ground, entity_stems) if c not in concepts]
+    if wanted:
+        concepts += [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
     _spell_out_acronyms(entities, concepts)
+    target = TARGET_RATE
     entity_groups = [
-        TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms))
+        TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms),
+                  weight=_weight(ground.any_rate({_term_key(t) for t in terms}), target))
         for label, terms in entities.items()
     ]
-    entity_terms = [_term_key(t) for g in entity_groups for t in g.terms]
-    entity_rate = ground.any_rate(entity_terms) if entity_terms else 1.0
-    p_star = min(max(TARGET_RATE / max(entity_rate, 1e-9), 1e-7), 0.5)
     concept_groups = [
-        TermGroup(name=f"concept:{c}", label=c, terms=(c,), weight=_weight(ground.rate(_term_key(c)), p_star))
+        TermGroup(name=f"concept:{c}", label=c, terms=(c,),
+                  weight=_weight(ground.rate(_term_key(c)), target),
+                  given=_weights_beside(_term_key(c), entity_groups, ground, target))
         for c in concepts
     ]
     groups = entity_groups + concept_groups
@@ -93,12 +104,94 @@ def derive_refinements(
         clause for clause in (tuple(g.name for g in entity_groups), tuple(g.name for g in concept_groups))
         if clause
     )
+    excluded = _excluded_terms(unwanted, texts, ground, entity_stems) if require else []
+    if excluded:
+        groups.append(TermGroup(name=EXCLUDED_GROUP, label="excluded by the description",
+                                terms=tuple(excluded)))
     named = tuple(
         g.name for g in entity_groups
         if g.label in protagonists and max(ground.rate(_term_key(t)) for t in g.terms) <= SUBJECT_NAME_RATE
     )
-    return Refinements(groups=tuple(groups), require=require, min_groups=tuple(1.0 for _ in require),
-                       subject_names=named if len(require) > 1 else ())
+    # Any name completes the actors' clause; the subject clause needs the pooled evidence.
+    minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
+    return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
+                       subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
+                       penalize=(EXCLUDED_GROUP,) if excluded else ())
+
+
+# "Alert me about ...", "I want news on ...": the request, not the subject.
+_REQUEST = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:alert|notify|tell|warn|show|send|email|ping|update)\s+me"
+    r"(?:\s+(?:about|of|on|to|when|whenever|if))?"
+    r"|i\s+(?:want|would\s+like|need|am\s+interested\s+in)(?:\s+(?:news|stories|articles|alerts))?"
+    r"(?:\s+(?:about|on|of))?)\b[\s:,]*",
+    re.IGNORECASE,
+)
+# Where the user starts saying what they do not want; "not just"/"not only" add, not exclude.
+_NEGATION = re.compile(
+    r"\b(?:(?:i\s+)?(?:do\s+not|don['’]t)(?:\s+(?:want|need|care\s+about))?"
+    r"|but\s+not|and\s+not|not(?!\s+(?:just|only|merely|necessarily)\b)|nor|except(?:\s+for)?"
+    r"|excluding|other\s+than|rather\s+than|never)\b",
+    re.IGNORECASE,
+)
+# "... unless it is about the tanks": the exception brings back what the topic wants.
+_UNLESS = re.compile(r"\b(?:unless|except\s+(?:when|if|where))\b[^,;.()]*", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z0-9“\"‘'])")
+EXCLUDED_GROUP = "excluded:description"
+
+
+def split_description(description: str | None) -> tuple[str, str]:
+    """The description's wanted part and the part that names what the user does not want.
+
+    "Alert me about X and Y. Not Z unless it is about X" -> ("X and Y.", "Z"): the request
+    words are no subject term, and what follows "not", "except" or "other than" up to the end
+    of its sentence is excluded (an "unless ..." clause inside it is dropped: it restates
+    the subject)."""
+    if not description:
+        return "", ""
+    wanted: list[str] = []
+    unwanted: list[str] = []
+    for sentence in _CLAUSE_END.split(description.strip()):
+        sentence = _REQUEST.sub("", sentence, count=1)
+        cue = _NEGATION.search(sentence)
+        if cue is None:
+            wanted.append(sentence)
+            continue
+        wanted.append(sentence[: cue.start()])
+        unwanted.append(_UNLESS.sub(" ", sentence[cue.end():]))
+    return " ".join(w.strip() for w in wanted if w.strip()), " ".join(unwanted).strip()
+
+
+def _excluded_terms(
+    unwanted: str, wanted_texts: Sequence[str], ground: Background, entity_stems: set[str]
+) -> list[str]:
+    """Words and phrases of the unwanted part that the references and the wanted part never
+    use and ordinary news seldom does: naming them points to a neighbouring story."""
+    if not unwanted:
+        return []
+    used: set[str] = set()
+    for text in wanted_texts:
+        words = content_stems(_undot(text))
+        used |= set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    surface: dict[str, Counter[str]] = {}
+    for word in re.findall(r"[^\W_]+", unwanted.lower()):
+        surface.setdefault(stem(word), Counter())[word] += 1
+    found: list[str] = []
+    for part in re.split(r"[,;()]|\bor\b|\band\b", _undot(unwanted)):
+        words = [w for w in content_stems(part) if w not in NEWS_GENERIC and len(w) > 2]
+        terms = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if a != b] + words
+        for term in terms:
+            parts = term.split()
+            if term in used or (len(parts) == 1 and (term in entity_stems or term in used)):
+                continue
+            if term in ground.boilerplate or ground.rate(term) > MAX_BACKGROUND_RATE / 5:
+                continue
+            if len(parts) > 1 and all(p in used for p in parts):
+                continue
+            readable = " ".join(_readable(p, surface) for p in parts)
+            if readable not in found:
+                found.append(readable)
+    return found
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +227,24 @@ def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[s
         if sum(1 for text in texts if pattern.search(_undot(text))) >= PROTAGONIST_SHARE * len(texts):
             found.add(label)
     return found
+
+
+def _weights_beside(
+    term: str, entity_groups: Sequence[TermGroup], ground: Background, target: float
+) -> tuple[tuple[str, float], ...]:
+    """The contrast with ordinary news that shares the topic's names: a subject word that keeps
+    a name company there ("allies", "western" beside "Ukraine") says little beside that name,
+    so it weighs by its rate among that name's items instead."""
+    base = _weight(ground.rate(term), target)
+    found: list[tuple[str, float]] = []
+    for group in entity_groups:
+        shares = [ground.rate_beside(term, _term_key(t)) for t in group.terms]
+        known = [share for share in shares if share is not None]
+        if known:
+            weight = base + COMPANION_SHARE * (_weight(max(known), target) - base)
+            if weight < base - 1e-3:
+                found.append((group.name, round(weight, 3)))
+    return tuple(found)
 
 
 def _weight(rate: float, p_star: float) -> float:
@@ -193,7 +304,8 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
     groups: dict[str, list[str]] = {}
     places = _places()
     for name in ranked:
-        key = next((label for label in groups if _same_entity(label, name)), None)
+        key = next((label for label in groups if _same_entity(label, name)
+                    or _share_rare_name(groups[label], name, ground)), None)
         if key is None:
             if len(groups) >= MAX_ENTITIES:
                 continue
@@ -209,7 +321,47 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
         country = next((places[t.lower()][0] for t in terms if t.lower() in places), label)
         named.setdefault(country, [])
         named[country] += [t for t in terms if t not in named[country]]
+    for terms in named.values():
+        terms.extend(a for a in _inflected_forms(terms, ground) if a not in terms)
     return named
+
+
+def _inflected_forms(terms: Sequence[str], ground: Background) -> list[str]:
+    """Other forms of a one-word name that ordinary news writes ("Ukrainian", "Ukrainy",
+    "Leopardów", "German"): background words extending its stem (or the stem less its last
+    letter) by a short ending, that are no other place's name."""
+    places = _all_places()
+    own = {t.lower() for t in terms}
+    found: list[str] = []
+    for term in terms:
+        words = stems(term)
+        if len(words) != 1 or len(words[0]) < INFLECTION_MIN_STEM:
+            continue
+        word = words[0]
+        for base in {word, word[:-1]} if len(word) > INFLECTION_MIN_STEM else {word}:
+            for key in _background_words(ground).get(base[:INFLECTION_MIN_STEM], ()):
+                if (key != word and key.startswith(base) and len(key) - len(base) <= INFLECTION_MAX_ENDING
+                        and (key not in places or key in own) and key not in STOP_STEMS
+                        and key[len(base):] not in ground.df and key[len(base):] not in STOP_STEMS
+                        and stems(key) == [key] and key not in found):
+                    found.append(key)
+    return found
+
+
+_WORD_INDEX: dict[int, dict[str, list[str]]] = {}
+
+
+def _background_words(ground: Background) -> dict[str, list[str]]:
+    """The background's one-word terms by their first letters (built once per background)."""
+    index = _WORD_INDEX.get(id(ground))
+    if index is None:
+        index = {}
+        for key in ground.df:
+            if " " not in key and len(key) >= INFLECTION_MIN_STEM:
+                index.setdefault(key[:INFLECTION_MIN_STEM], []).append(key)
+        _WORD_INDEX.clear()
+        _WORD_INDEX[id(ground)] = index
+    return index
 
 
 _DOTTED = re.compile(r"\b((?:[A-Za-z]\.){2,})")
@@ -240,6 +392,19 @@ def _same_entity(a: str, b: str) -> bool:
     if places.get(a.lower()) is not None and places.get(a.lower()) == places.get(b.lower()):
         return True
     return _same_prefix(a, b)
+
+
+def _share_rare_name(terms: Sequence[str], name: str, ground: Background) -> bool:
+    """"Gautam Adani" and "Adani Group" are one story's name: they share a capitalised word
+    (not a place) that ordinary news seldom uses."""
+    words = {w for w in re.findall(r"[^\W\d_][\w-]+", name) if w[:1].isupper()}
+    places = _all_places()
+    for term in terms:
+        for word in words & set(re.findall(r"[^\W\d_][\w-]+", term)):
+            if (len(word) >= PREFIX_MERGE_MIN and word.lower() not in places
+                    and ground.rate(_term_key(word)) <= SUBJECT_NAME_RATE):
+                return True
+    return False
 
 
 def _same_prefix(a: str, b: str) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,11 @@ WEAK_SUBJECT_MARGIN = 0.4  # the cap sits this far (log-odds) below the threshol
 SEGMENT_WINDOW = 2  # consecutive sentences
 LEAD_SEGMENTS = 3  # summary sentences after the headline
 SCATTERED_Z = 2.0  # subtracted when no such window exists
+# Derived topics: a headline naming the subject only inside a time frame ("... after the
+# tanks pledge"), beside what the description excludes, is about something else.
+_FRAMING_CUE = re.compile(r"\b(?:after|following|before|in\s+the\s+wake\s+of)\b", re.IGNORECASE)
+FRAMED_Z = 4.0
+ACTORLESS_WEIGHT = 1.6  # pooled subject weight (1 = a full subject) that needs no actor
 NO_REFINEMENT_Z = -4.0  # a topic with neither refinements nor references scores ~0
 PASSAGE_QUOTE_CHARS = 300
 CLAUSE_LABEL_GROUPS = 3  # a missing clause is named by this many of its groups
@@ -109,6 +115,7 @@ class TopicScorer:
             g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
             for g in groups
         }
+        self._given = {g.name: g.given for g in groups if g.given}
         self._evidence_groups = [n for clause in self.refinements.require for n in clause]
         self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
         self._conditional = [g for g in groups if g.counts_as or g.only_with or g.near]
@@ -158,6 +165,11 @@ class TopicScorer:
         named = [g for g in self.refinements.subject_names if g in matches]
         if named and self.refinements.require[-1] in missing:
             missing.remove(self.refinements.require[-1])
+        # Derived topics: a subject this unusual in ordinary news on its own ("spy balloon",
+        # "unidentified objects ... airspace") needs no actor named beside it.
+        actorless = self._actorless(missing, matches)
+        if actorless:
+            missing.remove(self.refinements.require[0])
         # Hardware named beside a drill or a parade is the event's own, not hardware changing
         # hands: a context that "explains" a group makes its evidence weak for this text.
         weak = set(self.refinements.weak).union(
@@ -173,7 +185,8 @@ class TopicScorer:
             if c not in missing and not (named and index == len(self.refinements.require) - 1)
             and (
                 all(g in weak for g in c if g in matches)
-                or self._clause_weight(c, matches) < self.refinements.clause_minimum(index) - 1e-9
+                or self._evidence_weight(index, matches) < self.refinements.clause_minimum(index) - 1e-9
+                or self._only_unlearned(index, c, matches)
             )
         ]
         # Weak evidence ("summit", "ties", "supplies") next to an off-topic context ("gas",
@@ -181,7 +194,7 @@ class TopicScorer:
         discounted = weakly if penalty_terms or context_terms else []
         missing += discounted
         weakly = [c for c in weakly if c not in discounted]
-        span = _clause_span(self.refinements.require, matches) if not missing else 0
+        span = _clause_span(self.refinements.require, matches) if not missing and not actorless else 0
         located = (
             _clause_segments(self._located_clauses(matches, weak), matches, tokens, text,
                              len(title_text), is_digest(title_text))
@@ -229,6 +242,13 @@ class TopicScorer:
             self._headline_scene(matches, tokens, title_text)
             if not missing and not is_digest(title_text) else None
         )
+        framed = self.refinements.pooled_decay > 0 and not missing and (
+            (bool(penalty_terms) and self._framed_subject(matches, tokens, title_text))
+            or (is_digest(title_text) and not self._subject_in_title(matches))
+        )
+        if framed:
+            components["framed"] = -FRAMED_Z
+            z -= FRAMED_Z
         if subject_weak or unlearned or not located or scene:
             z = min(z, _logit(self.topic.threshold) - WEAK_SUBJECT_MARGIN)
         value = 1.0 / (1.0 + math.exp(-z))
@@ -382,12 +402,69 @@ class TopicScorer:
             f"'{scene}', which sets the scene: not the subject"
         )
 
+    def _only_unlearned(self, index: int, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> bool:
+        """A pooled topic's actors clause needs no minimum, but when readers marked every name it
+        matched as misleading (learned weight below 1) it is weak, as a refined clause would be."""
+        if not self.refinements.pooled_decay or index == len(self.refinements.require) - 1:
+            return False
+        return all(self.topic.learned_weights.get(g, 1.0) < 1.0 for g in clause if g in matches)
+
+    def _weight_beside(self, name: str, matches: dict[str, GroupMatch]) -> float:
+        """A derived subject term's weight beside the names this text matched (lower beside a
+        name it keeps company with in ordinary news), learned factors applied."""
+        weight = self._weights.get(name, 1.0)
+        for other, beside in self._given.get(name, ()):
+            if other in matches:
+                weight = min(weight, beside * self.topic.learned_weights.get(name, 1.0))
+        return weight
+
+    def _actorless(self, missing: list[tuple[str, ...]], matches: dict[str, GroupMatch]) -> bool:
+        require = self.refinements.require
+        return (
+            self.refinements.pooled_decay > 0 and len(require) > 1 and missing == [require[0]]
+            and self._evidence_weight(len(require) - 1, matches) >= ACTORLESS_WEIGHT
+        )
+
+    def _subject_in_title(self, matches: dict[str, GroupMatch]) -> bool:
+        """A live blog or briefing is about the topic only when its headline says so."""
+        subject = [*self.refinements.require[-1], *self.refinements.subject_names]
+        return any(matches[g].in_title for g in subject if g in matches)
+
+    def _framed_subject(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], title: str
+    ) -> bool:
+        """A headline that names the subject only after "after", "following" or "before"
+        ("Missiles hit Kyiv a day after the tanks pledge") reports another event and uses the
+        topic as its time frame; the main clause before the cue is what happened."""
+        cue = _FRAMING_CUE.search(title)
+        if cue is None:
+            return False
+        subject = [*self.refinements.require[-1], *self.refinements.subject_names]
+        starts = [tokens[p].start for g in subject if g in matches for p in matches[g].positions]
+        in_title = [start for start in starts if start < len(title)]
+        return bool(in_title) and min(in_title) >= cue.end()
+
     def group_weight(self, name: str) -> float:
         """A group's weight after learning (1 unless derived or learned)."""
         return self._weights.get(name, 1.0)
 
     def _clause_weight(self, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> float:
         return sum(self._weights.get(g, 1.0) for g in clause if g in matches)
+
+    def _evidence_weight(self, index: int, matches: dict[str, GroupMatch]) -> float:
+        """A clause's matched weight; for a pooled (derived) topic's subject, the evidence of
+        every clause, each further group in a clause discounted: how unlikely the whole match
+        is in ordinary news, not the subject words alone."""
+        require = self.refinements.require
+        decay = self.refinements.pooled_decay
+        if not decay or index != len(require) - 1:
+            return self._clause_weight(require[index], matches)
+        total = 0.0
+        for clause in require:
+            found = sorted((self._weight_beside(g, matches) for g in clause if g in matches),
+                           reverse=True)
+            total += sum(w * decay**rank for rank, w in enumerate(found))
+        return total
 
     def _located_clauses(
         self, matches: dict[str, GroupMatch], weak: set[str]
