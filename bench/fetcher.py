@@ -22,6 +22,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -350,6 +351,8 @@ def private_redis(watch: MemoryWatch) -> tuple[subprocess.Popen[bytes], str]:
 def as_epoch(value: Any) -> float:
     if value is None:
         return float("nan")
+    if isinstance(value, str):  # SQLite through a plain text() query
+        value = datetime.fromisoformat(value)
     moment = value if value.tzinfo else value.replace(tzinfo=UTC)
     return float(moment.timestamp())
 
@@ -400,6 +403,7 @@ def first_round(opts: argparse.Namespace, urls: list[str], watch: MemoryWatch) -
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
     redis_process, workers, admin, db_name = None, [], None, ""
+    process: subprocess.Popen[bytes] | None = None
     try:
         if opts.process == "rq":
             redis_process, env["REDIS_URL"] = private_redis(watch)
@@ -454,16 +458,20 @@ def first_round(opts: argparse.Namespace, urls: list[str], watch: MemoryWatch) -
                 break
         peak = watch.take()
         classify_cpu = sum(proc_cpu(w.pid) or 0.0 for w in workers)
+        redis_cpu = proc_cpu(redis_process.pid) or 0.0 if redis_process else 0.0
         fetch_cpu = watch.tree_cpu(process.pid)
         if engine is None:
             engine = create_engine(db_url)
         figures = database_figures(engine)
         engine.dispose()
     finally:
+        if process is not None and process.poll() is None:  # timed out or interrupted
+            process.send_signal(signal.SIGINT)  # --once shuts its parse workers down on it
+            process.wait(timeout=60)
         for worker in workers:
             worker.terminate()
         for worker in workers:
-            worker.wait(timeout=30)
+            worker.wait(timeout=60)
         if redis_process is not None:
             redis_process.terminate()
             redis_process.wait(timeout=10)
@@ -472,26 +480,38 @@ def first_round(opts: argparse.Namespace, urls: list[str], watch: MemoryWatch) -
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
             admin.dispose()
         receiver.server.shutdown()
+    expected = len(urls) * opts.items
+    stored, scored = figures["stored"], figures["scored"]
     last_stored = as_epoch(figures["last_stored"]) - started
     last_scored = as_epoch(figures["last_scored"]) - started
-    done = figures["scored"] >= figures["stored"] == len(urls) * opts.items
+    done = scored >= stored == expected
     print(f"first round fully processed ({label}):")
-    print(f"  {figures['stored']} stored, {figures['scored']} scored"
+    print(f"  {stored}/{expected} stored, {scored} scored"
           f"{'' if done else ' (NOT all: timed out or failed)'}, {figures['members']} story "
           f"members in {figures['stories']} stories, {figures['deliveries']} deliveries, "
           f"{receiver.posts} webhook posts; process exit code {code}")
     print(f"  last article stored at {last_stored:.1f} s, last scored at {last_scored:.1f} s "
-          f"({'fetcher' if opts.process == 'rq' else 'run --once'} exited at {exited:.1f} s)")
-    print(f"  {figures['scored'] / last_scored:.0f} articles/s fully processed; "
-          f"{figures['stored'] / last_stored:.0f} articles/s stored")
+          f"({'fetcher' if opts.process == 'rq' else 'run --once'} exited at {exited:.1f} s); "
+          f"load average {os.getloadavg()[0]:.1f} (wall clock is only worth as much as the "
+          "machine was ours)")
+    print(f"  {scored / last_scored:.0f} articles/s fully processed; "
+          f"{stored / last_stored:.0f} articles/s stored")
     print(f"  peak memory {peak / 2**20:.0f} MiB (fetcher + parse workers"
           f"{' + classifiers' if workers else ''}; Redis/PostgreSQL servers not included)")
-    total = fetch_cpu + classify_cpu + sum(pg_cpu.values())
-    print(f"  CPU: fetcher tree {fetch_cpu:.1f} s"
-          + (f", classifiers {classify_cpu:.1f} s, PostgreSQL backends "
-             f"{sum(pg_cpu.values()):.1f} s" if workers else "")
-          + f" = {1000 * total / max(figures['scored'], 1):.2f} ms per article; "
-          f"on {os.cpu_count()} CPUs that is >= {total / (os.cpu_count() or 1):.0f} s wall")
+    pg_total = sum(pg_cpu.values())
+    if workers:  # CPU split by stage: what bounds the round on this machine
+        fetch_per = fetch_cpu / max(stored, 1)
+        classify_per = (classify_cpu + pg_total + redis_cpu) / max(scored, 1)
+        bound = expected * (fetch_per + classify_per) / (os.cpu_count() or 1)
+        print(f"  CPU: fetcher tree {fetch_cpu:.1f} s = {1000 * fetch_per:.2f} ms per stored "
+              f"article; classifiers {classify_cpu:.1f} s + PostgreSQL backends {pg_total:.1f} s "
+              f"+ Redis {redis_cpu:.1f} s = {1000 * classify_per:.2f} ms per scored article")
+        print(f"  => {expected} articles need >= {bound:.0f} s on {os.cpu_count()} idle CPUs "
+              f"({100 * classify_per / (fetch_per + classify_per):.0f}% of it classifying)")
+    else:
+        print(f"  CPU: run --once tree {fetch_cpu:.1f} s = "
+              f"{1000 * fetch_cpu / max(scored, 1):.2f} ms per article (one process: the "
+              f"fetcher thread and the classifying thread share one GIL, parse in workers)")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
