@@ -2,16 +2,29 @@
 
 A server subprocess serves N feeds from H loopback addresses (127.0.0.1 .. 127.0.0.H, so the
 per-host limit applies as it would to H publishers), each response after ``--latency``.
-We poll every feed (round 0: everything new), then a round with nothing changed (all 304),
-then ``--rounds`` rounds where ``--changed`` of the feeds gained 10 new items. Then the same
-feeds the way most scripts do it, ``feedparser.parse(url)`` in a loop, on a sample
-(``--naive-sample``) extrapolated to N, because the full loop would take minutes.
+
+First, round 0 (every article new) is processed the way a deployment processes it, until
+the last article is stored, scored, in a story and routed (``--process``): ``rq`` runs
+``newswatch fetcher --once`` beside ``--workers`` warm ``newswatch classifier`` RQ workers on
+a fresh PostgreSQL database and a Redis of our own; ``embedded`` runs ``newswatch run --once``.
+Times are read from the database (``max(first_seen_at)``, ``max(scored_at)``); CPU per
+process tree from /proc, which is what to trust on a shared machine: it gives the bound the
+round has on idle CPUs. ``--texts`` serves real titles and summaries (JSONL weeks) instead of
+one template, so scoring and story grouping cost what they cost on news.
+
+Then the fetcher alone, in process: we poll every feed (round 0: everything new), then a
+round with nothing changed (all 304), then ``--rounds`` rounds where ``--changed`` of the
+feeds gained 10 new items. Then the same feeds the way most scripts do it,
+``feedparser.parse(url)`` in a loop, on a sample (``--naive-sample``) extrapolated to N,
+because the full loop would take minutes.
 
 CPU is measured with ``time.process_time`` in the poller process plus the CPU each parse
 worker reports for its parses (the machine is shared, so wall time is noisy; both shown).
-Peak memory is the summed VmHWM of the poller and its parse workers (not the server).
+Peak memory is the sampled sum of RSS of our process tree (not the feed server, not Redis/PostgreSQL).
 
     .venv/bin/python bench/fetcher.py --feeds 2000 --latency 0.2 --changed 0.1
+    .venv/bin/python bench/fetcher.py --no-rounds --texts ../shared/weeks/*.jsonl
+    .venv/bin/python bench/fetcher.py --process embedded --no-rounds --feeds 200
 """
 
 from __future__ import annotations
