@@ -21,6 +21,7 @@ import pytest
 
 from services.fetcher import poller
 from services.fetcher.http import Fetcher, FetchLimits, FetchResult
+from shared import store
 from shared.config import AppConfig, FeedConfig, FetcherConfig
 from shared.context import AppContext
 from shared.db import make_engine
@@ -126,6 +127,26 @@ def test_poll_reaches_the_per_host_cap_and_never_exceeds_it(
     assert len(busy.connections) <= cap  # keep-alive: connections are reused, not re-opened
     waves = math.ceil(busy.requests / cap)  # the fewest round trips the cap allows
     assert elapsed >= waves * LATENCY
+
+
+def test_busiest_host_starts_first_in_waves_of_the_cap(sqlite_url: str) -> None:
+    """The host with most feeds is the long pole (ceil(N / cap) round trips): its first
+    wave must not queue behind every one-feed host for the global slots."""
+    urls = ["https://b.example/rss", "https://c.example/1", "https://a.example/1",
+            "https://c.example/2", "https://A.example/2", "https://a.example/3",
+            "https://a.example/4", "https://a.example/5"]  # fmt: skip
+    ctx = AppContext(settings=Settings(),
+                     config=AppConfig(feeds=[FeedConfig(url=u) for u in urls]),
+                     engine=make_engine(sqlite_url), queue=InlineQueue())  # fmt: skip
+    poller.sync(ctx)
+    with ctx.engine.connect() as conn:
+        rows = store.enabled_feeds(conn)
+    assert [r.url for r in rows] == urls  # the database's order: oldest first
+
+    order = [r.url.split("//")[1] for r in poller.busiest_hosts_first(rows, per_host=2)]
+
+    assert order == ["a.example/1", "A.example/2", "c.example/1", "c.example/2",
+                     "b.example/rss", "a.example/3", "a.example/4", "a.example/5"]  # fmt: skip
 
 
 # --- HTTP/2 ----------------------------------------------------------------------------------
