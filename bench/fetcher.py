@@ -204,6 +204,7 @@ class MemoryWatch:
         self.exclude, self.peak, self._stop = {exclude}, 0, threading.Event()
         self.interval = interval
         self.cpu: dict[int, float] = {}
+        self.rss: dict[int, int] = {}  # peak RSS per descendant
         self.parent: dict[int, int] = {}
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -237,18 +238,23 @@ class MemoryWatch:
             cpu = proc_cpu(pid)
             if cpu is not None:
                 self.cpu[pid], self.parent[pid] = cpu, parents[pid]
+                self.rss[pid] = max(self.rss.get(pid, 0), rss.get(pid, 0))
         return sum(rss.get(pid, 0) for pid in mine)
+
+    def _under(self, pid: int, root: int) -> bool:
+        while pid in self.parent:
+            if pid == root:
+                return True
+            pid = self.parent[pid]
+        return pid == root
 
     def tree_cpu(self, root: int) -> float:
         """CPU seconds of ``root`` and every descendant seen (last samples)."""
-        def under(pid: int) -> bool:
-            while pid in self.parent:
-                if pid == root:
-                    return True
-                pid = self.parent[pid]
-            return pid == root
+        return sum(cpu for pid, cpu in self.cpu.items() if self._under(pid, root))
 
-        return sum(cpu for pid, cpu in self.cpu.items() if under(pid))
+    def tree_rss(self, root: int) -> int:
+        """Sum of the peak RSS of ``root`` and each descendant (an upper bound of its peak)."""
+        return sum(rss for pid, rss in self.rss.items() if self._under(pid, root))
 
     def take(self) -> int:
         """The peak so far, and start over (the next phase is measured on its own)."""
@@ -447,16 +453,17 @@ def first_round(opts: argparse.Namespace, urls: list[str], watch: MemoryWatch) -
         code, exited, figures = None, float("nan"), {"stored": 0, "scored": 0}
         shown = started
         while time.time() - started < opts.timeout:
-            time.sleep(1.0)
+            time.sleep(2.0)
             if code is None:
                 pid, status, _ = os.wait4(process.pid, os.WNOHANG)
                 if pid:
                     code, exited = os.waitstatus_to_exitcode(status), time.time() - started
             if engine is not None:  # PostgreSQL: watch progress, sample its backends' CPU
                 figures = database_figures(engine)
-                with engine.connect() as conn:
+                with engine.connect() as conn:  # the services' backends, not this one's
                     pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = "
-                                             ":d"), {"d": db_name}).scalars().all()
+                                             ":d AND pid <> pg_backend_pid()"),
+                                        {"d": db_name}).scalars().all()
                 for pid in pids:
                     cpu = proc_cpu(pid)
                     if cpu is not None:
@@ -473,6 +480,8 @@ def first_round(opts: argparse.Namespace, urls: list[str], watch: MemoryWatch) -
         classify_cpu = sum(proc_cpu(w.pid) or 0.0 for w in workers)
         redis_cpu = proc_cpu(redis_process.pid) or 0.0 if redis_process else 0.0
         fetch_cpu = watch.tree_cpu(process.pid)
+        fetch_rss = watch.tree_rss(process.pid)
+        classify_rss = [watch.tree_rss(w.pid) for w in workers]
         if engine is None:
             engine = create_engine(db_url)
         figures = database_figures(engine)
@@ -510,7 +519,9 @@ def first_round(opts: argparse.Namespace, urls: list[str], watch: MemoryWatch) -
     print(f"  {scored / last_scored:.0f} articles/s fully processed; "
           f"{stored / last_stored:.0f} articles/s stored")
     print(f"  peak memory {peak / 2**20:.0f} MiB (fetcher + parse workers"
-          f"{' + classifiers' if workers else ''}; Redis/PostgreSQL servers not included)")
+          f"{' + classifiers' if workers else ''}; Redis/PostgreSQL servers not included): "
+          f"{'fetcher' if workers else 'run --once'} tree <= {fetch_rss / 2**20:.0f} MiB"
+          + "".join(f", classifier <= {r / 2**20:.0f} MiB" for r in classify_rss))
     pg_total = sum(pg_cpu.values())
     if workers:  # CPU split by stage: what bounds the round on this machine
         fetch_per = fetch_cpu / max(stored, 1)
