@@ -25,7 +25,13 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -461,9 +467,12 @@ def _warm_up(executor: Executor, workers: int) -> Future[None]:
                        for _ in range(workers)]
             for task in pending:
                 task.result()
-        except Exception as exc:  # noqa: BLE001 - the first real parse raises it again
+        except (RuntimeError, CancelledError) as exc:  # closed first (a short pass), broken
+            logger.debug("parse processes not started ahead: %s", exc)
+        except OSError as exc:  # could not spawn: the first real parse reports it again
             logger.warning("parse processes did not start ahead: %s", exc)
-        ready.set_result(None)
+        finally:
+            ready.set_result(None)
 
     threading.Thread(target=warm, name="fetcher-parse-warm-up", daemon=True).start()
     return ready
