@@ -525,10 +525,11 @@ def first_round(opts: argparse.Namespace, urls: list[str], watch: MemoryWatch) -
     pg_total = sum(pg_cpu.values())
     if workers:  # CPU split by stage: what bounds the round on this machine
         fetch_per = fetch_cpu / max(stored, 1)
+        # PostgreSQL's backends serve the fetcher's inserts too; counted on the classify side
         classify_per = (classify_cpu + pg_total + redis_cpu) / max(scored, 1)
         bound = expected * (fetch_per + classify_per) / (os.cpu_count() or 1)
         print(f"  CPU: fetcher tree {fetch_cpu:.1f} s = {1000 * fetch_per:.2f} ms per stored "
-              f"article; classifiers {classify_cpu:.1f} s + PostgreSQL backends {pg_total:.1f} s "
+              f"article; classifiers {classify_cpu:.1f} s + PostgreSQL backends (both) {pg_total:.1f} s "
               f"+ Redis {redis_cpu:.1f} s = {1000 * classify_per:.2f} ms per scored article")
         print(f"  => {expected} articles need >= {bound:.0f} s on {os.cpu_count()} idle CPUs "
               f"({100 * classify_per / (fetch_per + classify_per):.0f}% of it classifying)")
