@@ -2,24 +2,40 @@
 
 A server subprocess serves N feeds from H loopback addresses (127.0.0.1 .. 127.0.0.H, so the
 per-host limit applies as it would to H publishers), each response after ``--latency``.
-We poll every feed (round 0: everything new), then a round with nothing changed (all 304),
-then ``--rounds`` rounds where ``--changed`` of the feeds gained 10 new items. Then the same
-feeds the way most scripts do it, ``feedparser.parse(url)`` in a loop, on a sample
-(``--naive-sample``) extrapolated to N, because the full loop would take minutes.
+
+First, round 0 (every article new) is processed the way a deployment processes it, until
+the last article is stored, scored, in a story and routed (``--process``): ``rq`` runs
+``newswatch fetcher --once`` beside ``--workers`` warm ``newswatch classifier`` RQ workers on
+a fresh PostgreSQL database and a Redis of our own; ``embedded`` runs ``newswatch run --once``.
+Times are read from the database (``max(first_seen_at)``, ``max(scored_at)``); CPU per
+process tree from /proc, which is what to trust on a shared machine: it gives the bound the
+round has on idle CPUs. ``--texts`` serves real titles and summaries (JSONL weeks) instead of
+one template, so scoring and story grouping cost what they cost on news.
+
+Then the fetcher alone, in process: we poll every feed (round 0: everything new), then a
+round with nothing changed (all 304), then ``--rounds`` rounds where ``--changed`` of the
+feeds gained 10 new items. Then the same feeds the way most scripts do it,
+``feedparser.parse(url)`` in a loop, on a sample (``--naive-sample``) extrapolated to N,
+because the full loop would take minutes.
 
 CPU is measured with ``time.process_time`` in the poller process plus the CPU each parse
 worker reports for its parses (the machine is shared, so wall time is noisy; both shown).
-Peak memory is the summed VmHWM of the poller and its parse workers (not the server).
+Peak memory is the sampled sum of RSS of our process tree (not the feed server, not Redis/PostgreSQL).
 
     .venv/bin/python bench/fetcher.py --feeds 2000 --latency 0.2 --changed 0.1
+    .venv/bin/python bench/fetcher.py --no-rounds --texts ../shared/weeks/*.jsonl
+    .venv/bin/python bench/fetcher.py --process embedded --no-rounds --feeds 200
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,19 +46,40 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 NEW_PER_CHANGE = 10
-EPOCH = datetime(2024, 5, 1, tzinfo=UTC)
+# Recent enough that a whole first round (100 items, 37 min apart) sits in the 72-hour story
+# window, as a live feed set's would; whole hours, so the server and we agree on it.
+EPOCH = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=64)
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 # --- the server (runs in a subprocess) ---------------------------------------------------------
 
 
-def feed_body(index: int, version: int, items: int) -> bytes:
-    """A realistic RSS 2.0 document; each version adds NEW_PER_CHANGE items on top."""
+def load_texts(paths: list[Path]) -> list[tuple[str, str]]:
+    """(title, summary) pairs from JSONL streams/weeks (``--texts``), escaped for RSS."""
+    out = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            if line.strip():
+                item = json.loads(line)
+                out.append((escape(item.get("title") or ""), escape(item.get("summary") or "")))
+    return out
+
+
+def feed_body(index: int, version: int, items: int,
+              texts: list[tuple[str, str]] | None = None) -> bytes:
+    """A realistic RSS 2.0 document; each version adds NEW_PER_CHANGE items on top.
+
+    Without ``texts`` every item is the same template (cheap to classify, all one story);
+    with them item n of feed i carries text (i * items + n), so a 200,000-item round over
+    ~40,000 real texts repeats each about five times, as syndicated copies do."""
     newest = version * NEW_PER_CHANGE + items
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
@@ -51,6 +88,15 @@ def feed_body(index: int, version: int, items: int) -> bytes:
     ]
     for n in range(newest, newest - items, -1):
         published = format_datetime(EPOCH + timedelta(minutes=37 * n))
+        if texts:
+            title, summary = texts[(index * items + n) % len(texts)]
+            parts.append(
+                f"<item><title>{title}</title>"
+                f"<link>https://outlet{index}.example/news/{n}?utm_source=rss</link>"
+                f'<guid isPermaLink="false">outlet{index}-{n}</guid><pubDate>{published}</pubDate>'
+                f"<description>{summary}</description></item>"
+            )
+            continue
         parts.append(
             f"<item><title>Outlet {index} story {n}: port officials report cargo delays</title>"
             f"<link>https://outlet{index}.example/news/{n}?utm_source=rss</link>"
@@ -63,7 +109,8 @@ def feed_body(index: int, version: int, items: int) -> bytes:
     return "".join(parts).encode()
 
 
-def serve(feeds: int, hosts: int, items: int, latency: float, changed: float) -> None:
+def serve(feeds: int, hosts: int, items: int, latency: float, changed: float,
+          texts: list[tuple[str, str]] | None = None) -> None:
     """Prints one line per host "address port", then serves until stdin closes.
 
     A line "round R" on stdin advances the content: feed i changes in round R when a seeded
@@ -75,7 +122,7 @@ def serve(feeds: int, hosts: int, items: int, latency: float, changed: float) ->
     def body(index: int) -> bytes:
         key = (index, versions[index])
         if key not in cache:
-            cache[key] = feed_body(index, versions[index], items)
+            cache[key] = feed_body(index, versions[index], items, texts)
         return cache[key]
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -133,16 +180,37 @@ class CountingQueue:
         self.count += 1
 
 
-class MemoryWatch:
-    """Peak of (our RSS + our descendants' RSS), sampled, excluding the feed server."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, exclude: int) -> None:
-        self.exclude, self.peak, self._stop = exclude, 0, threading.Event()
+
+def proc_cpu(pid: int) -> float | None:
+    """utime + stime of one live process, in seconds (None once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class MemoryWatch:
+    """Peak of (our RSS + our descendants' RSS), sampled, excluding the feed server (and our
+    private Redis: a server like PostgreSQL, whose backends are not our descendants).
+
+    It also keeps the last CPU time seen of every descendant, so the CPU of a process tree
+    (the fetcher's forkserver and parse workers, which nobody we can wait4 reaps) is known
+    to within one sampling interval."""
+
+    def __init__(self, exclude: int, interval: float = 0.1) -> None:
+        self.exclude, self.peak, self._stop = {exclude}, 0, threading.Event()
+        self.interval = interval
+        self.cpu: dict[int, float] = {}
+        self.rss: dict[int, int] = {}  # peak RSS per descendant
+        self.parent: dict[int, int] = {}
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(self.interval):
             self.peak = max(self.peak, self._tree_rss())
 
     def _tree_rss(self) -> int:
@@ -163,10 +231,35 @@ class MemoryWatch:
         while changed:
             changed = False
             for pid, ppid in parents.items():
-                if ppid in mine and pid not in mine and pid != self.exclude:
+                if ppid in mine and pid not in mine and pid not in self.exclude:
                     mine.add(pid)
                     changed = True
+        for pid in mine - {os.getpid()}:
+            cpu = proc_cpu(pid)
+            if cpu is not None:
+                self.cpu[pid], self.parent[pid] = cpu, parents[pid]
+                self.rss[pid] = max(self.rss.get(pid, 0), rss.get(pid, 0))
         return sum(rss.get(pid, 0) for pid in mine)
+
+    def _under(self, pid: int, root: int) -> bool:
+        while pid in self.parent:
+            if pid == root:
+                return True
+            pid = self.parent[pid]
+        return pid == root
+
+    def tree_cpu(self, root: int) -> float:
+        """CPU seconds of ``root`` and every descendant seen (last samples)."""
+        return sum(cpu for pid, cpu in self.cpu.items() if self._under(pid, root))
+
+    def tree_rss(self, root: int) -> int:
+        """Sum of the peak RSS of ``root`` and each descendant (an upper bound of its peak)."""
+        return sum(rss for pid, rss in self.rss.items() if self._under(pid, root))
+
+    def take(self) -> int:
+        """The peak so far, and start over (the next phase is measured on its own)."""
+        peak, self.peak = self.peak, 0
+        return peak
 
     def stop(self) -> int:
         self._stop.set()
@@ -218,6 +311,235 @@ async def run_rounds(ctx: Any, names: list[str], before_round: Any) -> list[Roun
     return out
 
 
+# --- the first round, fully processed, the way a deployment runs it ---------------------------
+
+
+class Receiver:
+    """A local webhook receiver answering 200, so routed alerts have somewhere to go."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.posts = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.posts += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def private_redis(watch: MemoryWatch) -> tuple[subprocess.Popen[bytes], str]:
+    """A redis-server of our own (no persistence): the bench's jobs meet nobody else's."""
+    import socket
+
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL)  # fmt: skip
+    watch.exclude.add(process.pid)
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        try:
+            Redis.from_url(url).ping()
+            return process, url
+        except RedisError:
+            time.sleep(0.05)
+    raise SystemExit("redis-server did not start")
+
+
+def as_epoch(value: Any) -> float:
+    if value is None:
+        return float("nan")
+    if isinstance(value, str):  # SQLite through a plain text() query
+        value = datetime.fromisoformat(value)
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return float(moment.timestamp())
+
+
+def database_figures(engine: Any) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    queries = {
+        "stored": "SELECT count(*) FROM articles",
+        "last_stored": "SELECT max(first_seen_at) FROM articles",
+        "scored": "SELECT count(DISTINCT article_id) FROM scores",
+        "last_scored": "SELECT max(scored_at) FROM scores",
+        "members": "SELECT count(*) FROM story_members",
+        "stories": "SELECT count(*) FROM stories",
+        "deliveries": "SELECT count(*) FROM deliveries",
+    }
+    with engine.connect() as conn:
+        return {name: conn.execute(text(sql)).scalar() for name, sql in queries.items()}
+
+
+def first_round(opts: argparse.Namespace, urls: list[str], watch: MemoryWatch) -> None:
+    """Round 0 (every article new) until the last article is scored, stories assigned and
+    deliveries written, by real processes on the real backends:
+
+    * ``rq``: ``newswatch fetcher --once`` plus ``--workers`` ``newswatch classifier`` RQ
+      workers (started and warm before the round, as in a deployment), PostgreSQL (a fresh
+      database) and a Redis of our own;
+    * ``embedded``: ``newswatch run --once`` (SQLite, in-process queue, scoring overlaps the
+      poll), as on a laptop.
+
+    Times come from the database (``max(first_seen_at)``, ``max(scored_at)``) minus the
+    moment the fetcher process was started; CPU per process tree from /proc, sampled."""
+    from redis import Redis
+    from rq import Worker
+    from sqlalchemy import create_engine, text
+
+    receiver = Receiver()
+    workdir = Path(tempfile.mkdtemp(prefix="nw-fetchbench-"))
+    config = workdir / "newswatch.yaml"
+    feeds = "\n".join(f"  - url: {u}" for u in urls)
+    config.write_text(
+        "fetcher: {allow_private_networks: true}\nnotifier: {slack_min_interval: 0s}\n"
+        f"feeds:\n{feeds}\nsubscriptions:\n  - id: desk\n    topics: [axis]\n"
+        f"    slack: {{webhook_url: '{receiver.url}'}}\n"
+    )
+    cli = [sys.executable, "-m", "newswatch"]
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "NEWSWATCH_DATA_DIR": str(workdir / "data")}
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    redis_process, workers, admin, db_name = None, [], None, ""
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        if opts.process == "rq":
+            redis_process, env["REDIS_URL"] = private_redis(watch)
+            db_name = f"newswatch_fetchbench_{os.getpid()}"
+            admin = create_engine(opts.pg_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+            env["DATABASE_URL"] = opts.pg_url.rsplit("/", 1)[0] + "/" + db_name
+            subprocess.run([*cli, "migrate", "--config", str(config)], env=env, check=True)
+            workers = [subprocess.Popen([*cli, "classifier", "--config", str(config)], env=env)
+                       for _ in range(opts.workers)]
+            redis = Redis.from_url(env["REDIS_URL"])
+            while Worker.count(connection=redis) < opts.workers:
+                time.sleep(0.1)
+            command = [*cli, "fetcher", "--once", "--config", str(config)]
+            label = (f"rq: newswatch fetcher --once + {opts.workers} newswatch classifier "
+                     "workers, PostgreSQL, Redis")
+        else:
+            command = [*cli, "run", "--once", "--config", str(config), "--drain-timeout", "10s"]
+            label = "embedded: newswatch run --once, SQLite, in-process queue"
+        db_url = env.get("DATABASE_URL") or f"sqlite:///{workdir / 'data' / 'newswatch.db'}"
+        watch.take()
+        started = time.time()
+        process = subprocess.Popen(command, env=env)
+        engine = create_engine(db_url) if opts.process == "rq" else None
+        pg_cpu: dict[int, float] = {}
+        code, exited, figures = None, float("nan"), {"stored": 0, "scored": 0}
+        shown = started
+        while time.time() - started < opts.timeout:
+            time.sleep(2.0)
+            if code is None:
+                pid, status, _ = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    code, exited = os.waitstatus_to_exitcode(status), time.time() - started
+            if engine is not None:  # PostgreSQL: watch progress, sample its backends' CPU
+                figures = database_figures(engine)
+                with engine.connect() as conn:  # the services' backends, not this one's
+                    pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = "
+                                             ":d AND pid <> pg_backend_pid()"),
+                                        {"d": db_name}).scalars().all()
+                for pid in pids:
+                    cpu = proc_cpu(pid)
+                    if cpu is not None:
+                        pg_cpu[pid] = cpu
+                if time.time() - shown >= 10:
+                    shown = time.time()
+                    print(f"  {shown - started:6.0f} s: {figures['stored']} stored, "
+                          f"{figures['scored']} scored", file=sys.stderr, flush=True)
+                if code is not None and figures["scored"] >= figures["stored"]:
+                    break
+            elif code is not None:
+                break
+        peak = watch.take()
+        classify_cpu = sum(proc_cpu(w.pid) or 0.0 for w in workers)
+        redis_cpu = proc_cpu(redis_process.pid) or 0.0 if redis_process else 0.0
+        fetch_cpu = watch.tree_cpu(process.pid)
+        fetch_rss = watch.tree_rss(process.pid)
+        classify_rss = [watch.tree_rss(w.pid) for w in workers]
+        if engine is None:
+            engine = create_engine(db_url)
+        figures = database_figures(engine)
+        engine.dispose()
+    finally:
+        if process is not None and process.poll() is None:  # timed out or interrupted
+            process.send_signal(signal.SIGINT)  # --once shuts its parse workers down on it
+            process.wait(timeout=60)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+            admin.dispose()
+        receiver.server.shutdown()
+    expected = len(urls) * opts.items
+    stored, scored = figures["stored"], figures["scored"]
+    last_stored = as_epoch(figures["last_stored"]) - started
+    last_scored = as_epoch(figures["last_scored"]) - started
+    done = scored >= stored == expected
+    print(f"first round fully processed ({label}):")
+    print(f"  {stored}/{expected} stored, {scored} scored"
+          f"{'' if done else ' (NOT all: timed out or failed)'}, {figures['members']} story "
+          f"members in {figures['stories']} stories, {figures['deliveries']} deliveries, "
+          f"{receiver.posts} webhook posts; process exit code {code}")
+    print(f"  last article stored at {last_stored:.1f} s, last scored at {last_scored:.1f} s "
+          f"({'fetcher' if opts.process == 'rq' else 'run --once'} exited at {exited:.1f} s); "
+          f"load average {os.getloadavg()[0]:.1f} (wall clock is only worth as much as the "
+          "machine was ours)")
+    print(f"  {scored / last_scored:.0f} articles/s fully processed; "
+          f"{stored / last_stored:.0f} articles/s stored")
+    print(f"  peak memory {peak / 2**20:.0f} MiB (fetcher + parse workers"
+          f"{' + classifiers' if workers else ''}; Redis/PostgreSQL servers not included): "
+          f"{'fetcher' if workers else 'run --once'} tree <= {fetch_rss / 2**20:.0f} MiB"
+          + "".join(f", classifier <= {r / 2**20:.0f} MiB" for r in classify_rss))
+    pg_total = sum(pg_cpu.values())
+    if workers:  # CPU split by stage: what bounds the round on this machine
+        fetch_per = fetch_cpu / max(stored, 1)
+        # PostgreSQL's backends serve the fetcher's inserts too; counted on the classify side
+        classify_per = (classify_cpu + pg_total + redis_cpu) / max(scored, 1)
+        bound = expected * (fetch_per + classify_per) / (os.cpu_count() or 1)
+        print(f"  CPU: fetcher tree {fetch_cpu:.1f} s = {1000 * fetch_per:.2f} ms per stored "
+              f"article; classifiers {classify_cpu:.1f} s + PostgreSQL backends (both) {pg_total:.1f} s "
+              f"+ Redis {redis_cpu:.1f} s = {1000 * classify_per:.2f} ms per scored article")
+        print(f"  => {expected} articles need >= {bound:.0f} s on {os.cpu_count()} idle CPUs "
+              f"({100 * classify_per / (fetch_per + classify_per):.0f}% of it classifying)")
+    else:
+        print(f"  CPU: run --once tree {fetch_cpu:.1f} s = "
+              f"{1000 * fetch_cpu / max(scored, 1):.2f} ms per article (one process: the "
+              f"fetcher thread and the classifying thread share one GIL, parse in workers)")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def naive(urls: list[str]) -> tuple[float, float]:
     """The usual script: feedparser.parse(url) in a loop; returns (wall, cpu) per feed."""
     import feedparser
@@ -265,10 +587,22 @@ def main() -> None:
     args.add_argument("--rounds", type=int, default=2)
     args.add_argument("--naive-sample", type=int, default=20)
     args.add_argument("--db-url", default=None, help="default: a temporary SQLite file")
+    args.add_argument("--process", choices=("rq", "embedded", "none"), default="rq",
+                      help="first, round 0 fully processed (stored, scored, stories, routed) "
+                           "by real processes: rq = fetcher + classifier workers on PostgreSQL "
+                           "and Redis, embedded = `newswatch run --once`; none = skip")
+    args.add_argument("--workers", type=int, default=2, help="classifier workers (rq)")
+    args.add_argument("--pg-url", default=PG_ADMIN, help="PostgreSQL to create the bench db on")
+    args.add_argument("--texts", type=Path, nargs="*", default=[],
+                      help="JSONL files with title/summary to serve instead of one template")
+    args.add_argument("--timeout", type=float, default=1800, help="seconds for the first round")
+    args.add_argument("--no-rounds", action="store_true",
+                      help="only the processed first round (no fetch-only rounds, no naive loop)")
     args.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     opts = args.parse_args()
     if opts.serve:
-        serve(opts.feeds, opts.hosts, opts.items, opts.latency, opts.changed)
+        serve(opts.feeds, opts.hosts, opts.items, opts.latency, opts.changed,
+              load_texts(opts.texts))
         return
 
     from shared.config import AppConfig, FeedConfig, FetcherConfig
@@ -279,7 +613,7 @@ def main() -> None:
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--feeds", str(opts.feeds), "--hosts",
          str(opts.hosts), "--items", str(opts.items), "--latency", str(opts.latency),
-         "--changed", str(opts.changed)],
+         "--changed", str(opts.changed), "--texts", *map(str, opts.texts)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert server.stdin and server.stdout
@@ -287,7 +621,19 @@ def main() -> None:
     hosts = [server.stdout.readline().split() for _ in range(opts.hosts)]
     urls = [f"http://{hosts[i % opts.hosts][0]}:{hosts[i % opts.hosts][1]}/feed/{i}.xml"
             for i in range(opts.feeds)]  # fmt: skip
-    watch = MemoryWatch(exclude=server.pid)
+    print(f"fetcher bench: {opts.feeds} feeds x {opts.items} items, {opts.hosts} hosts, "
+          f"{opts.latency * 1000:.0f} ms latency, {opts.changed:.0%} changed per round, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, texts: "
+          f"{', '.join(p.name for p in opts.texts) or 'one template'}")  # fmt: skip
+    watch = MemoryWatch(exclude=server.pid, interval=0.5)
+    if opts.process != "none":
+        first_round(opts, urls, watch)
+        print(f"(load average now {os.getloadavg()[0]:.1f})")
+    if opts.no_rounds:
+        watch.stop()
+        server.stdin.close()
+        server.wait(timeout=10)
+        return
     tmp = tempfile.TemporaryDirectory()
     db_url = opts.db_url or f"sqlite:///{tmp.name}/bench.db"
     migrate(db_url)
@@ -300,9 +646,8 @@ def main() -> None:
     from services.fetcher.poller import sync
 
     sync(ctx)
-    print(f"fetcher bench: {opts.feeds} feeds x {opts.items} items, {opts.hosts} hosts, "
-          f"{opts.latency * 1000:.0f} ms latency, {opts.changed:.0%} changed per round, "
-          f"{os.cpu_count()} CPUs, db {db_url.split(':')[0]}")  # fmt: skip
+    print(f"fetch-only rounds (in-process Poller, classify jobs counted, not run), "
+          f"db {db_url.split(':')[0]}:")
     names = ["initial (all new)", "nothing changed"]
     names += [f"{opts.changed:.0%} changed #{r}" for r in range(1, opts.rounds + 1)]
 

@@ -79,12 +79,41 @@ class Slack:
         self.lock = threading.Lock()
 
 
+class Polls:
+    """When each feed request started and was answered (server side): the poll phase is
+    first start -> last answer, and the peak in flight per host shows the politeness cap."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[str, float, float]] = []  # (address, started, answered)
+        self.lock = threading.Lock()
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.peak: dict[str, int] = defaultdict(int)
+
+    def begin(self, address: str) -> float:
+        with self.lock:
+            self.in_flight[address] += 1
+            self.peak[address] = max(self.peak[address], self.in_flight[address])
+        return time.monotonic()
+
+    def end(self, address: str, started: float) -> None:
+        with self.lock:
+            self.in_flight[address] -= 1
+            self.spans.append((address, started, time.monotonic()))
+
+    def take(self) -> tuple[list[tuple[str, float, float]], dict[str, int]]:
+        with self.lock:
+            spans, peak = self.spans, dict(self.peak)
+            self.spans, self.peak = [], defaultdict(int)
+        return spans, peak
+
+
 def serve_host(address: str, port: int, bodies: dict[str, bytes], latency: float,
-               slack: Slack | None = None) -> ThreadingHTTPServer:
+               slack: Slack | None = None, polls: Polls | None = None) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real feed servers do
 
         def do_GET(self) -> None:  # noqa: N802
+            started = polls.begin(address) if polls else 0.0
             time.sleep(latency)
             body = bodies.get(self.path)
             if body is None:
@@ -95,6 +124,9 @@ def serve_host(address: str, port: int, bodies: dict[str, bytes], latency: float
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            self.wfile.flush()
+            if polls:
+                polls.end(address, started)
 
         def do_POST(self) -> None:  # noqa: N802
             data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -150,6 +182,21 @@ def host_layout(by_feed: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     return addresses
 
 
+def report_polls(who: str, spans: list[tuple[str, float, float]], peak: dict[str, int],
+                 feeds: int, latency: float, addresses: dict[str, str]) -> None:
+    """The poll phase as the feed servers saw it: first request in -> last feed answered."""
+    if not spans:
+        return
+    phase = max(end for _, _, end in spans) - min(start for _, start, _ in spans)
+    host_of = {a: h for h, a in addresses.items()}
+    busiest = max(peak, key=lambda a: sum(1 for s in spans if s[0] == a))
+    crowd = sum(1 for s in spans if s[0] == busiest)
+    print(f"  {who} poll phase: {len(spans)}/{feeds} feeds answered in {phase:.2f} s "
+          f"(latency {latency:.2f} s); busiest host {host_of.get(busiest, busiest)}: "
+          f"{crowd} feeds, at most {peak[busiest]} in flight; "
+          f"max in flight on any host {max(peak.values())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,6 +207,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="instead of a fresh SQLite file (PostgreSQL)")
     parser.add_argument("--show-alerts", action="store_true", help="print what Slack received")
     parser.add_argument("--log", type=Path, help="newswatch's INFO log goes to this file")
+    parser.add_argument("--per-host", type=int, help="fetcher.per_host_concurrency (default: ours)")
     args = parser.parse_args()
     by_feed: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in args.stream.read_text(encoding="utf-8").splitlines():
@@ -176,13 +224,15 @@ def main() -> None:
     slack = Slack()
     slack_server = serve_host("127.0.0.1", 0, {}, 0.0, slack)
     port = slack_server.server_address[1]
-    servers = [serve_host(a, port, b, args.latency) for a, b in bodies.items()]
+    polls = Polls()
+    servers = [serve_host(a, port, b, args.latency, polls=polls) for a, b in bodies.items()]
     feed_urls = {name: f"http://{urls[name].replace('/', f':{port}/', 1)}" for name in urls}
     workdir = Path(tempfile.mkdtemp(prefix="nw-stream-"))
     feeds = "\n".join(f'  - {{url: "{feed_urls[n]}", name: "{n}"}}' for n in sorted(by_feed))
     config = workdir / "newswatch.yaml"
     config.write_text(
-        "alert_max_age: 0\nfetcher: {allow_private_networks: true}\n"
+        "alert_max_age: 0\nfetcher: {allow_private_networks: true"
+        + (f", per_host_concurrency: {args.per_host}" if args.per_host else "") + "}\n"
         "notifier: {slack_min_interval: 0s}\n"
         f"feeds:\n{feeds}\nsubscriptions:\n  - id: slack\n    topics: [axis]\n"
         f"    slack: {{webhook_url: 'http://127.0.0.1:{port}/newswatch'}}\n"
@@ -207,6 +257,7 @@ def main() -> None:
         args.log.write_text(ours.stderr, encoding="utf-8")
     print(f"newswatch run --once: {ours.wall:.2f} s wall, {ours.cpu:.2f} s CPU, "
           f"peak {ours.peak_mib:.0f} MiB, {len(slack.posts['/newswatch'])} Slack posts")
+    report_polls("newswatch", *polls.take(), len(by_feed), args.latency, addresses)
     if args.show_alerts:
         for post in slack.posts["/newswatch"]:
             print("  ", json.loads(post).get("text", "")[:160].replace("\n", " | "))
@@ -218,6 +269,7 @@ def main() -> None:
             print(naive.stderr[-3000:], file=sys.stderr)
         print(f"{naive.stdout.strip()}: {naive.wall:.2f} s wall, {naive.cpu:.2f} s CPU, "
               f"peak {naive.peak_mib:.0f} MiB, {len(slack.posts['/naive'])} Slack posts")
+        report_polls("naive loop", *polls.take(), len(by_feed), args.latency, addresses)
         print(f"newswatch is {naive.wall / ours.wall:.1f}x the naive loop (wall)")
     print(f"(database kept in {workdir})")
     for server in [*servers, slack_server]:

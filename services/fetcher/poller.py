@@ -22,11 +22,20 @@ import multiprocessing
 import os
 import random
 import threading
+import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,6 +56,7 @@ WRITE_BATCH = 200  # outcomes per database transaction, at most
 DB_OUTAGE_BUDGET = 600.0  # seconds a batch waits for our database before it is dropped
 IDLE_WAIT = 1.0  # seconds between looks for due feeds when nothing is in flight
 MAX_ERROR_TEXT = 500
+WARM_UP_TASK = 0.05  # seconds each parse process's first (empty) task takes: see _warm_up
 
 
 @dataclass
@@ -116,6 +126,7 @@ class Poller:
         self.config = config or ctx.config.fetcher
         self.fetcher = Fetcher(FetchLimits.from_config(self.config))
         self.parser = _parse_executor(self.config.parse_processes)
+        self._parser_ready = _warm_up(self.parser, _parse_workers(self.config.parse_processes))
         self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetcher-db")
         self.stats = PollStats()
         self.rng = random.Random()
@@ -154,6 +165,8 @@ class Poller:
         await self._outcomes.put(outcome)
 
     async def _parse(self, result: FetchResult) -> ParsedFeed:
+        if not self._parser_ready.done():  # its processes start off the event loop
+            await asyncio.wrap_future(self._parser_ready)
         loop = asyncio.get_running_loop()
         parsed = await loop.run_in_executor(
             self.parser,
@@ -344,7 +357,8 @@ class Poller:
 
 async def _poll_all(ctx: AppContext, feeds: Sequence[Row[Any]]) -> PollStats:
     async with Poller(ctx) as poller:
-        await asyncio.gather(*(poller.poll(feed) for feed in feeds))
+        order = busiest_hosts_first(feeds, poller.config.per_host_concurrency)
+        await asyncio.gather(*(poller.poll(feed) for feed in order))
         await poller.drain()
     if poller.unqueued:
         logger.warning("%d stored articles could not be enqueued (Redis away); the classifier's "
@@ -373,7 +387,7 @@ async def _forever(ctx: AppContext, stop: threading.Event) -> None:
             except (StoreError, SQLAlchemyError) as exc:  # the database may come back
                 logger.error("fetcher cannot read feeds, retrying: %s", _first_line(exc))
                 due = []
-            for feed in due:
+            for feed in busiest_hosts_first(due, config.per_host_concurrency):
                 if feed.id not in poller.busy:
                     task = asyncio.create_task(poller.poll(feed))
                     in_flight[feed.id] = task
@@ -415,6 +429,55 @@ def _reload_and_sync(ctx: AppContext) -> None:
 # --- helpers ------------------------------------------------------------------------------------
 
 
+def busiest_hosts_first(feeds: Sequence[Row[Any]], per_host: int) -> list[Row[Any]]:
+    """The order to start polls in, so one host with many feeds is not the last to finish.
+
+    A host with N feeds needs ceil(N / per_host) round trips one after the other (the
+    politeness cap), so it is the long pole: its first ``per_host`` feeds must hold global
+    slots from the start, not queue behind every single-feed host. Feeds go in waves of
+    ``per_host`` per host, and within a wave the hosts with the most feeds go first; each
+    host keeps its feeds' own order (most overdue first, as ``due_feeds`` gives them)."""
+    by_host: dict[str, list[Row[Any]]] = defaultdict(list)
+    for feed in feeds:
+        by_host[(urlsplit(feed.fetch_url).hostname or "").lower()].append(feed)
+    keyed = [
+        ((rank // per_host, -len(host_feeds)), feed)
+        for host_feeds in by_host.values()
+        for rank, feed in enumerate(host_feeds)
+    ]
+    keyed.sort(key=lambda pair: pair[0])  # stable: ties keep the order above
+    return [feed for _, feed in keyed]
+
+
+def _warm_up(executor: Executor, workers: int) -> Future[None]:
+    """Start the parse processes in a thread, so the event loop never waits for them.
+
+    ``ProcessPoolExecutor`` spawns workers inside ``submit`` (for forkserver: start the
+    server, import feedparser there, fork), which blocked the loop for ~0.6 s just when the
+    first responses came in, and no request went out meanwhile. Each warm-up task lingers a
+    moment, so every submit finds the workers busy and spawns a new one."""
+    ready: Future[None] = Future()
+    if not isinstance(executor, ProcessPoolExecutor):
+        ready.set_result(None)
+        return ready
+
+    def warm() -> None:
+        try:
+            pending = [executor.submit(time.sleep, WARM_UP_TASK)
+                       for _ in range(workers)]
+            for task in pending:
+                task.result()
+        except (RuntimeError, CancelledError) as exc:  # closed first (a short pass), broken
+            logger.debug("parse processes not started ahead: %s", exc)
+        except OSError as exc:  # could not spawn: the first real parse reports it again
+            logger.warning("parse processes did not start ahead: %s", exc)
+        finally:
+            ready.set_result(None)
+
+    threading.Thread(target=warm, name="fetcher-parse-warm-up", daemon=True).start()
+    return ready
+
+
 def parse_in_worker(
     body: bytes, url: str, content_type: str | None, now: datetime
 ) -> ParsedFeed | tuple[str, str]:
@@ -435,10 +498,14 @@ def _needs_parse(feed: Row[Any], result: FetchResult) -> bool:
 def _parse_executor(processes: int | None) -> Executor:
     if processes == 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetcher-parse")
-    workers = processes or os.cpu_count() or 1
+    workers = _parse_workers(processes)
     context = multiprocessing.get_context("forkserver")  # no fork of a threaded process
     context.set_forkserver_preload(["services.fetcher.parse"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def _parse_workers(processes: int | None) -> int:
+    return processes or os.cpu_count() or 1
 
 
 def _allow_private_networks(ctx: AppContext) -> bool:
