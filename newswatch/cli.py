@@ -42,6 +42,18 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+def exit_on_signals() -> None:
+    """One-shot commands (`--once`) end on SIGINT/SIGTERM by unwinding, not by dying: the
+    unwinding shuts the parse worker processes down, which a killed parent would orphan."""
+
+    def handle(signum: int, _frame: object) -> None:
+        log.info("stopping on signal %s", signal.Signals(signum).name)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default: $LOG_LEVEL or INFO).")
 @click.option("--log-json", is_flag=True, default=None, help="Log as JSON lines ($LOG_FORMAT=json).")
@@ -70,6 +82,8 @@ def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--drain-timeout") from None
     ctx = open_context(config_path, migrate_first=True)
+    if once:
+        exit_on_signals()
     summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals(),
                            drain_timeout=timeout)
     if once:
@@ -90,6 +104,7 @@ def fetcher(config_path: Path | None, once: bool) -> None:
 
     ctx = open_context(config_path, embedded=False)
     if once:
+        exit_on_signals()
         stats = poller.run_once(ctx)
         log.info("fetcher pass done %s", stats)
     else:
