@@ -72,14 +72,14 @@ NAME_WEIGHT = 1.0  # extra weight of capitalised words and figures (names, place
 # names (the actors: "Mike Pence", "Fetterman") needs this much cosine to stand on names alone.
 ACTORS_ONLY_EVENT_MIN = 0.05  # cosine the shared non-name words must give, else "actors only"
 ACTORS_ONLY_SIMILARITY = 0.6  # an actors-only match this close is still one story (a rare name)
-ACTORS_ONLY_MANY = 3  # ... as is one sharing this many names: a meeting of these actors
+ACTORS_ONLY_HOURS = 12.0  # ... as is one within hours: these actors meeting, then reported
 NAME_SHARE = 0.3  # a word the window capitalises inside a sentence this often is a name
 # A developing story is told in new words each day: an article no single member is close to
 # joins a story of at least DEVELOPING_MIN_SIZE articles when it is this close to its centroid
 # (what its articles share), found through members at least DEVELOPING_FLOOR close.
 DEVELOPING_MIN_SIZE = 5
 DEVELOPING_THRESHOLD = 0.25
-DEVELOPING_FLOOR = 0.15
+DEVELOPING_FLOOR = 0.2
 # The words of a big story are in too much of the window for the inverted index to walk them
 # (FREQUENT_SHARE): its centroid is also tried directly, if the headline names one of its actors.
 BIG_STORY_SIZE = 10
@@ -206,7 +206,8 @@ class _Featurizer:
                 word = match.group()
                 if word[:1].isdigit():
                     continue
-                opens = _SENTENCE_START.search(text, 0, match.start()) is not None
+                opens = _SENTENCE_START.search(text, max(0, match.start() - 8),
+                                               match.start()) is not None
                 (maybe if opens or text is article.title else inside).append(word)
         seen = frozenset(self._stems(" ".join(inside)))
         return seen | {t for t in self._stems(" ".join(maybe)) if is_name(t)}, seen
@@ -627,7 +628,7 @@ class StoryIndex:
         kept: list[tuple[_Entry, float]] = []
         for entry, sim in sorted(hits, key=lambda hit: -hit[1]):
             if (self._boilerplate_only(article, features.title, entry)
-                    or _actors_only(unit, features.names, entry, sim)
+                    or _actors_only(unit, features.names, at, entry, sim)
                     or _other_actors(features.title, features.names, features.terms, entry, sim)):
                 continue
             kept.append((entry, sim))
@@ -676,21 +677,21 @@ class StoryIndex:
         return self._big
 
 
-def _actors_only(unit: dict[str, float], names: frozenset[str], other: _Entry,
+def _actors_only(unit: dict[str, float], names: frozenset[str], at: float, other: _Entry,
                  similarity: float) -> bool:
     """Two reports share only who is in them ("Pence subpoenaed" / "FBI searches Pence's home"):
     the same actors in two events. One event's reports also share what happened (words that
-    are not names) unless the names alone are rare enough to make them very close."""
+    are not names) unless the names alone are rare enough to make them very close, or the
+    reports come within hours (the actors meeting: "Lavrov lands in Pyongyang")."""
     if similarity >= ACTORS_ONLY_SIMILARITY or other.unit is None:
         return False
     actors = names | other.names
     if not actors:
         return False
     theirs = other.unit
-    shared = [t for t in unit if t in theirs]
-    if sum(len(t) > 2 and t in actors for t in shared) >= ACTORS_ONLY_MANY:
+    if abs(at - other.at) <= ACTORS_ONLY_HOURS * 3600:
         return False
-    event = sum(unit[t] * theirs[t] for t in shared if t not in actors)
+    event = sum(w * theirs[t] for t, w in unit.items() if t in theirs and t not in actors)
     return event < ACTORS_ONLY_EVENT_MIN
 
 
