@@ -14,6 +14,17 @@ story before deliveries are routed. Three tests run in order, cheapest and sures
    different events that share them stay apart unless their specific facts (places, weapons,
    figures) also overlap. Word pairs were tried and dropped: they diluted the cosine of reports
    written in different words more than they separated events.
+   Three decision rules on top (``_same_event``; measured on bench/data/stories_week):
+   - *actors only*: a match whose shared words are all names ("Mike Pence") is one story only
+     within hours (the actors meeting) or when very close: days apart, it is another event
+     of the same people (``_actors_only``). Names are words capitalised inside a sentence, or
+     that the window mostly writes so (Title Case headlines tell nothing).
+   - *other actors*: headlines naming different places or people, neither report naming the
+     other's anywhere, are two events of one kind (``_other_actors``).
+   - *developing story*: a report close to no single member but to what a big story's
+     articles share (its centroid) joins it; big stories are tried directly, because their
+     words are too frequent for the index to walk, if the headline names one of their
+     actors (``_developing``).
 
 The engine is incremental and in-memory: state is the window of recent articles (default 72h),
 rebuilt from the database on start (``StoryIndex.add`` for each recent assigned article). It
@@ -30,7 +41,7 @@ import re
 import unicodedata
 import zlib
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -68,10 +79,29 @@ WALK_TERMS = 6  # a story's article shares one of the query's most telling terms
 PEAK_SLACK = 1.25  # row weights move with the window's IDF after they were measured
 TITLE_WEIGHT = 2.0  # a headline term counts as much as two body mentions
 NAME_WEIGHT = 1.0  # extra weight of capitalised words and figures (names, places, numbers)
+# Decision rules of ``_same_event`` (see ``_actors_only``): a match whose shared words are all
+# names (the actors: "Mike Pence", "Fetterman") needs this much cosine to stand on names alone.
+ACTORS_ONLY_EVENT_MIN = 0.05  # cosine the shared non-name words must give, else "actors only"
+ACTORS_ONLY_SIMILARITY = 0.6  # an actors-only match this close is still one story (a rare name)
+ACTORS_ONLY_HOURS = 12.0  # ... as is one within hours: these actors meeting, then reported
+NAME_SHARE = 0.3  # a word the window capitalises inside a sentence this often is a name
+# A developing story is told in new words each day: an article no single member is close to
+# joins a story of at least DEVELOPING_MIN_SIZE articles when it is this close to its centroid
+# (what its articles share), found through members at least DEVELOPING_FLOOR close.
+DEVELOPING_MIN_SIZE = 5
+DEVELOPING_THRESHOLD = 0.25
+DEVELOPING_FLOOR = 0.2
+# The words of a big story are in too much of the window for the inverted index to walk them
+# (FREQUENT_SHARE): its centroid is also tried directly, if the headline names one of its actors.
+BIG_STORY_SIZE = 10
+BIG_STORIES_EVERY = 100  # articles added between two refreshes of the big-story list
+STORY_NAMES = 8  # the story's heaviest name terms: whom and where it is about
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _NAME = re.compile(r"\b(?:[A-Z][\w’'-]*|\d[\w.,-]*)")
+# What precedes a capital that opens a sentence ("said. He", not "Sen. John" or "U.S. Air").
+_SENTENCE_START = re.compile(r"(?:^|[!?:;—–\"“”(|]\s*|[a-z]{2}[.]\s+|\s-\s)$")
 # Words every wire story uses whatever the event: weekdays, attributions, generic roles.
 _BOILERPLATE_WORDS = """said says say according reported report reports told added adding statement monday
     tuesday wednesday thursday friday saturday sunday today yesterday tomorrow week weeks day
@@ -172,6 +202,27 @@ class _Featurizer:
     def title_terms(self, article: StoryArticle) -> frozenset[str]:
         return frozenset(self._stems(article.title))
 
+    def names(self, article: StoryArticle, is_name: Callable[[str], bool]
+              ) -> tuple[frozenset[str], frozenset[str]]:
+        """Stems of names (who and where: the actors), as opposed to what happened, and the
+        stems this article capitalises inside a sentence (what ``is_name`` learns from).
+
+        A word capitalised inside a sentence is a name; one that opens a sentence or sits in
+        a Title Case headline is one when the window mostly capitalises it (``is_name``).
+        Figures are facts of the event, not actors."""
+        inside: list[str] = []
+        maybe: list[str] = []
+        for text in (article.summary, article.title):
+            for match in _NAME.finditer(text):
+                word = match.group()
+                if word[:1].isdigit():
+                    continue
+                opens = _SENTENCE_START.search(text, max(0, match.start() - 8),
+                                               match.start()) is not None
+                (maybe if opens or text is article.title else inside).append(word)
+        seen = frozenset(self._stems(" ".join(inside)))
+        return seen | {t for t in self._stems(" ".join(maybe)) if is_name(t)}, seen
+
     def _stems(self, text: str) -> list[str]:
         """Stemmed content words; stems are cached because news vocabulary repeats."""
         cache, out = self._cache, []
@@ -200,6 +251,8 @@ class _Entry:
     at: float
     terms: dict[str, float]  # sublinear term frequencies; IDF comes from the live window
     title: frozenset[str]
+    names: frozenset[str] = frozenset()
+    capitalised: frozenset[str] = frozenset()
     norm: float = 0.0
     norm_live: int = -1  # window size when ``norm`` was computed
     alive: bool = True
@@ -248,6 +301,8 @@ class _Features:
     terms: dict[str, float]
     title: frozenset[str]
     minhash: MinHash | None
+    names: frozenset[str] = frozenset()
+    capitalised: frozenset[str] = frozenset()
 
 
 class _TermIndex:
@@ -414,6 +469,9 @@ class StoryIndex:
         self._added = 0
         self._newest = 0.0
         self._last: tuple[StoryArticle, _Features] | None = None
+        self._capitalised: dict[str, int] = {}  # live articles writing the stem as a name
+        self._big: dict[StoryId, frozenset[str]] = {}  # big stories and their names
+        self._big_at = -BIG_STORIES_EVERY
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -467,7 +525,9 @@ class StoryIndex:
         features = self._features_of(article)
         at = article.seen_at.timestamp()
         entry = _Entry(article=article, story_id=story_id, link=canonical_url(article.url),
-                       at=at, terms=features.terms, title=features.title)
+                       at=at, terms=features.terms, title=features.title, names=features.names,
+                       capitalised=features.capitalised)
+        self._count_names(entry.capitalised, 1)
         self._by_key[article.key] = entry
         self._by_link.setdefault(entry.link, entry)
         if features.minhash is not None:
@@ -496,6 +556,7 @@ class StoryIndex:
             if self._minhashes.pop(key, None) is not None:
                 self._lsh.remove(key)
             self._vectors.kill(entry)
+            self._count_names(entry.capitalised, -1)
             centroid = self._centroids.get(entry.story_id)
             if centroid is not None and entry.unit is not None:
                 centroid.include(entry.unit, -1.0)
@@ -506,6 +567,20 @@ class StoryIndex:
             logger.debug("story window evicted %d articles, %d left", evicted, len(self))
         return evicted
 
+    def _count_names(self, stems: frozenset[str], step: int) -> None:
+        counts = self._capitalised
+        for stem in stems:
+            left = counts.get(stem, 0) + step
+            if left > 0:
+                counts[stem] = left
+            else:
+                counts.pop(stem, None)
+
+    def _is_name(self, stem: str) -> bool:
+        """The window mostly writes it capitalised inside sentences: a name, not a word."""
+        written = self._capitalised.get(stem, 0)
+        return written > 0 and written >= NAME_SHARE * self._vectors.doc_freq.get(stem, 0)
+
     def _features_of(self, article: StoryArticle) -> _Features:
         """Computed once per article: ``assign`` then ``add`` of one article reuse them."""
         if self._last is not None and self._last[0] is article:
@@ -514,8 +589,9 @@ class StoryIndex:
         text = replace(article, summary=plain_text(article.summary))
         shingles = self._features.shingles(text)
         minhash = self._minhash(shingles) if len(shingles) >= MIN_SHINGLES else None
+        names, seen = self._features.names(text, self._is_name)
         features = _Features(self._features.term_counts(text), self._features.title_terms(text),
-                             minhash)
+                             minhash, names, seen)
         self._last = (article, features)
         return features
 
@@ -557,22 +633,91 @@ class StoryIndex:
     def _same_event(
         self, article: StoryArticle, features: _Features, at: float, span: float
     ) -> _Candidate | None:
-        hits = self._vectors.similar(features.terms, at, span, self.params.event_threshold)
-        best: _Candidate | None = None
-        unit: dict[str, float] | None = None
+        threshold = self.params.event_threshold
+        hits = self._vectors.similar(features.terms, at, span, min(threshold, DEVELOPING_FLOOR))
+        unit = self._vectors.unit(features.terms)
+        kept: list[tuple[_Entry, float]] = []
         for entry, sim in sorted(hits, key=lambda hit: -hit[1]):
-            if self._boilerplate_only(article, features.title, entry):
+            if (self._boilerplate_only(article, features.title, entry)
+                    or _actors_only(unit, features.names, at, entry, sim)
+                    or _other_actors(features.title, features.names, features.terms, entry, sim)):
+                continue
+            kept.append((entry, sim))
+            if sim < threshold:
                 continue
             # Single links chain: a round-up close to one member of a big story is not its
             # next development unless it is close to what the story's articles share.
             centroid = self._centroids.get(entry.story_id)
-            if centroid is not None and centroid.size >= CENTROID_MIN_SIZE:
-                unit = unit or self._vectors.unit(features.terms)
-                if centroid.cosine(unit) < self.params.story_threshold:
-                    continue
-            best = _Candidate(entry.story_id, entry.article.key, sim)
-            break
+            if (centroid is not None and centroid.size >= CENTROID_MIN_SIZE
+                    and centroid.cosine(unit) < self.params.story_threshold):
+                continue
+            return _Candidate(entry.story_id, entry.article.key, sim)
+        return self._developing(unit, features.title, kept)
+
+    def _developing(self, unit: dict[str, float], title: frozenset[str],
+                    hits: list[tuple[_Entry, float]]) -> _Candidate | None:
+        """The big story whose centroid is closest, if close enough (see DEVELOPING_*)."""
+        candidates: dict[StoryId, ArticleKey | None] = {}
+        for entry, _ in hits:  # closest member first: the evidence named with the answer
+            candidates.setdefault(entry.story_id, entry.article.key)
+        named = {t for t in title if len(t) > 2 and self._is_name(t)}
+        for story_id, names in self._big_stories().items():
+            if story_id not in candidates and (not named or named & names):
+                candidates[story_id] = None
+        best: _Candidate | None = None
+        for story_id, key in candidates.items():
+            centroid = self._centroids.get(story_id)
+            if centroid is None or centroid.size < DEVELOPING_MIN_SIZE:
+                continue
+            closeness = centroid.cosine(unit)
+            if closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity):
+                best = _Candidate(story_id, key, closeness)
         return best
+
+    def _big_stories(self) -> dict[StoryId, frozenset[str]]:
+        """Stories of BIG_STORY_SIZE articles and their STORY_NAMES heaviest names, refreshed
+        every BIG_STORIES_EVERY articles (amortised)."""
+        if self._added - self._big_at >= BIG_STORIES_EVERY:
+            self._big_at = self._added
+            self._big = {}
+            for story_id, centroid in self._centroids.items():
+                if centroid.size >= BIG_STORY_SIZE:
+                    names = (t for t in centroid.weights if len(t) > 2 and self._is_name(t))
+                    top = heapq.nlargest(STORY_NAMES, names, key=centroid.weights.__getitem__)
+                    self._big[story_id] = frozenset(top)
+        return self._big
+
+
+def _actors_only(unit: dict[str, float], names: frozenset[str], at: float, other: _Entry,
+                 similarity: float) -> bool:
+    """Two reports share only who is in them ("Pence subpoenaed" / "FBI searches Pence's home"):
+    the same actors in two events. One event's reports also share what happened (words that
+    are not names) unless the names alone are rare enough to make them very close, or the
+    reports come within hours (the actors meeting: "Lavrov lands in Pyongyang")."""
+    if similarity >= ACTORS_ONLY_SIMILARITY or other.unit is None:
+        return False
+    actors = names | other.names
+    if not actors:
+        return False
+    theirs = other.unit
+    if abs(at - other.at) <= ACTORS_ONLY_HOURS * 3600:
+        return False
+    event = sum(w * theirs[t] for t, w in unit.items() if t in theirs and t not in actors)
+    return event < ACTORS_ONLY_EVENT_MIN
+
+
+def _other_actors(title: frozenset[str], names: frozenset[str], terms: dict[str, float],
+                  other: _Entry, similarity: float) -> bool:
+    """The headlines name other actors or places, neither report names the other's at all
+    ("object shot down over Alaska" / "... over Canada"): two events of one kind. Reports of
+    one event name the same ones somewhere, in other forms too ("Pyongyang", "North Korea")."""
+    if similarity >= ACTORS_ONLY_SIMILARITY:
+        return False
+    actors = names | other.names
+    ours = {t for t in title & actors if len(t) > 2}  # not initials ("U.S."): too common
+    theirs = {t for t in other.title & actors if len(t) > 2}
+    return (bool(ours) and bool(theirs) and not any(t in other.terms for t in ours)
+            and not any(t in terms for t in theirs))
 
 
 @functools.cache

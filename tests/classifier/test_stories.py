@@ -172,3 +172,88 @@ def test_a_round_up_does_not_chain_other_news_into_a_big_story() -> None:
         pensions = _article("p", "https://paris.example/p", *PENSIONS, 5)
         outcomes[story_threshold] = index.assign(pensions).story_id
     assert outcomes == {0.0: 1, 0.2: None}  # without the centroid test it chains
+
+
+PENCE_SUBPOENA = ("Special counsel subpoenas Mike Pence in Trump inquiry",
+                  "Special Counsel Jack Smith has subpoenaed former Vice President Mike Pence "
+                  "of Indiana to appear before a grand jury in Washington over Donald Trump's "
+                  "efforts to stay in power, ABC News and CNN reported.")
+PENCE_SEARCH = ("FBI agents search home of Mike Pence",
+                "Agents of the FBI searched the Carmel home in Indiana of former Vice President "
+                "Mike Pence for classified papers, his adviser Devin O'Malley told CNN and ABC "
+                "News, after lawyers found a dozen of them there in January.")
+
+
+@pytest.mark.parametrize(("hours", "same"), [(2.0, True), (40.0, False)])
+def test_reports_sharing_only_their_actors_days_apart_are_two_stories(
+    hours: float, same: bool
+) -> None:
+    """Same people, nothing else in common: one event while it unfolds, two events days apart."""
+    index = StoryIndex()
+    index.add(_article("s", "https://wire.example/pence-subpoena", *PENCE_SUBPOENA), 1)
+    found = index.assign(_article("f", "https://daily.example/pence-search", *PENCE_SEARCH,
+                                  hours=hours))
+    assert (found.story_id == 1) is same
+
+
+def test_the_same_kind_of_event_elsewhere_is_another_story() -> None:
+    """Two shoot-downs a day apart share every word but where: the headlines name other places."""
+    index = StoryIndex()
+    index.add(_article(
+        "alaska", "https://wire.example/object-alaska",
+        "Fighter jet shoots down unidentified object over Alaska",
+        "A fighter jet shot down a high-altitude object the size of a small car over the "
+        "frozen coast of Alaska on Friday, a spokesman for the Pentagon said, the second "
+        "shoot-down of an unidentified object in a week."), 1)
+    again = _article(
+        "alaska-2", "https://daily.example/object-alaska", "Object over Alaska shot down by jet",
+        "The Pentagon said a fighter jet shot down an unidentified high-altitude object over "
+        "the coast of Alaska, the second shoot-down in a week.", hours=3)
+    assert index.assign(again).story_id == 1
+    elsewhere = _article(
+        "yukon", "https://daily.example/object-yukon",
+        "Fighter jet shoots down unidentified object over the Yukon",
+        "A fighter jet shot down a high-altitude object over the Yukon on Saturday after "
+        "Prime Minister Justin Trudeau ordered it taken down, the third shoot-down of an "
+        "unidentified object in a week.", hours=26)
+    assert index.assign(elsewhere).reason is Reason.NEW
+
+
+QUAKE_REPORTS = [
+    ("Death toll from the earthquake in Turkey and Syria passes 5,000 as rescuers dig "
+     "through rubble in Gaziantep"),
+    ("Aid convoys reach Syria after the earthquake, as Turkey opens a second border "
+     "crossing near Gaziantep"),
+    ("Turkey declares three months of emergency in ten provinces hit by the earthquake "
+     "near Gaziantep"),
+    ("Survivors of the Turkey and Syria earthquake shelter in cars and tents in "
+     "freezing weather"),
+    ("Rescue teams from Mexico and Poland join the search for earthquake survivors in "
+     "Turkey"),
+    ("Erdogan visits Kahramanmaras as anger grows over the earthquake response in "
+     "Turkey"),
+    ("UN appeals for earthquake aid to northwest Syria, where the rubble hides "
+     "thousands"),
+    ("Builders detained in Turkey over buildings that collapsed in the earthquake"),
+    ("Earthquake survivors in Syria's Idlib wait for aid from Turkey's border crossing"),
+    ("Turkish stock exchange halts trading after the earthquake wipes billions off "
+     "shares"),
+    ("Newborn found alive in rubble of Syria earthquake, her mother died giving birth"),
+]
+
+
+@pytest.mark.parametrize(("place", "joins"), [("Gaziantep", True), ("Jayapura", False)])
+def test_a_developing_story_takes_a_report_in_new_words(place: str, joins: bool) -> None:
+    """Day five of a big story is told in words no single earlier report used: what the
+    story's reports share (its centroid) still recognises it, unless the headline names a
+    place the story is not about (another quake elsewhere)."""
+    index = StoryIndex()
+    for n, text in enumerate(QUAKE_REPORTS):
+        index.add(_article(f"q{n}", f"https://outlet{n}.example/q{n}", text.split(",")[0], text,
+                           hours=3 * n), 1)
+    later = _article("day5", "https://late.example/day5",
+                     f"Hope fades for earthquake survivors under the rubble in {place}",
+                     "Five days on, rescuers still search collapsed buildings for survivors as aid "
+                     "arrives from abroad.", hours=40)
+    found = index.assign(later)
+    assert (found.story_id == 1) is joins
