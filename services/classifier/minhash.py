@@ -78,10 +78,19 @@ class MinHashLSH:
         self._tables: list[dict[bytes, set[Hashable]]] = [
             defaultdict(set) for _ in range(self.bands)]
         self._keys: dict[Hashable, list[bytes]] = {}
+        self._band = np.dtype((np.void, 8 * self.rows))  # one band's rows as one bytes key
+        self._last: tuple[Any, list[bytes]] = (None, [])
 
     def _band_keys(self, minhash: MinHash) -> list[bytes]:
-        values, rows = minhash.hashvalues, self.rows
-        return [values[i * rows:(i + 1) * rows].tobytes() for i in range(self.bands)]
+        """Each band's bytes, cut in one numpy view; the last signature's are kept because a
+        query is usually followed by the insert of the same signature."""
+        values = minhash.hashvalues
+        if self._last[0] is values:
+            return self._last[1]
+        used = np.ascontiguousarray(values[:self.bands * self.rows], dtype=np.uint64)
+        keys: list[bytes] = used.view(self._band).tolist()
+        self._last = (values, keys)
+        return keys
 
     def insert(self, key: Hashable, minhash: MinHash, check_duplication: bool = True) -> None:
         if check_duplication and key in self._keys:

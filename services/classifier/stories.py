@@ -145,37 +145,38 @@ def _words(text: str) -> list[str]:
 
 
 class _Featurizer:
-    """Text -> shingles (copy detection) and hashed stemmed terms (event similarity)."""
+    """Text -> shingles (copy detection) and hashed stemmed terms (event similarity).
+
+    Each text is split into words once: shingles, term counts and headline terms all read
+    the same word lists (splitting and stemming were most of the featurising cost)."""
 
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("english")
         self._cache: dict[str, str] = {}
 
-    def shingles(self, article: StoryArticle) -> list[bytes]:
-        words = _words(article.summary)
-        if len(words) < 20:
-            words = _words(article.title) + words
-        return [
+    def features(self, article: StoryArticle) -> tuple[dict[str, float], frozenset[str], list[bytes]]:
+        """Term counts, headline terms and shingles of ``article`` (summary already plain)."""
+        title_words, summary_words = _words(article.title), _words(article.summary)
+        title_stems = self._stem_words(title_words)
+        counts: dict[str, float] = {}
+        for text, stems, weight in ((article.title, title_stems, TITLE_WEIGHT),
+                                    (article.summary, self._stem_words(summary_words), 1.0)):
+            names = self._stem_words(_words(" ".join(_NAME.findall(text))))
+            for found, boost in ((stems, weight), (names, weight * NAME_WEIGHT)):
+                for term in found:
+                    counts[term] = counts.get(term, 0.0) + boost
+        terms = {term: 1.0 + math.log(count) for term, count in counts.items()}
+        words = summary_words if len(summary_words) >= 20 else title_words + summary_words
+        shingles = [
             " ".join(words[i : i + SHINGLE_WORDS]).encode()
             for i in range(len(words) - SHINGLE_WORDS + 1)
         ]
+        return terms, frozenset(title_stems), shingles
 
-    def term_counts(self, article: StoryArticle) -> dict[str, float]:
-        counts: dict[str, float] = {}
-        for text, weight in ((article.title, TITLE_WEIGHT), (article.summary, 1.0)):
-            names = " ".join(_NAME.findall(text))
-            for words, boost in ((text, weight), (names, weight * NAME_WEIGHT)):
-                for term in self._stems(words):
-                    counts[term] = counts.get(term, 0.0) + boost
-        return {term: 1.0 + math.log(count) for term, count in counts.items()}
-
-    def title_terms(self, article: StoryArticle) -> frozenset[str]:
-        return frozenset(self._stems(article.title))
-
-    def _stems(self, text: str) -> list[str]:
+    def _stem_words(self, words: list[str]) -> list[str]:
         """Stemmed content words; stems are cached because news vocabulary repeats."""
         cache, out = self._cache, []
-        for word in _words(text):
+        for word in words:
             if word in _STOP:
                 continue
             stem = cache.get(word)
@@ -512,10 +513,9 @@ class StoryIndex:
             return self._last[1]
         # Feed summaries carry HTML: its markup ("img src https") is no evidence of anything.
         text = replace(article, summary=plain_text(article.summary))
-        shingles = self._features.shingles(text)
+        terms, title, shingles = self._features.features(text)
         minhash = self._minhash(shingles) if len(shingles) >= MIN_SHINGLES else None
-        features = _Features(self._features.term_counts(text), self._features.title_terms(text),
-                             minhash)
+        features = _Features(terms, title, minhash)
         self._last = (article, features)
         return features
 
