@@ -29,12 +29,13 @@ import math
 import re
 import unicodedata
 import zlib
-from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
 import Stemmer
 
 from services.classifier.minhash import MinHash, MinHashLSH
@@ -193,7 +194,7 @@ class _Featurizer:
 
 @dataclass(slots=True, eq=False)
 class _Entry:
-    """One article of the window; hashed by identity (it keys the candidate tallies)."""
+    """One article of the window; ``row`` is its slot in the term index's arrays."""
 
     article: StoryArticle
     story_id: StoryId
@@ -201,8 +202,7 @@ class _Entry:
     at: float
     terms: dict[str, float]  # sublinear term frequencies; IDF comes from the live window
     title: frozenset[str]
-    norm: float = 0.0
-    norm_live: int = -1  # window size when ``norm`` was computed
+    row: int = -1
     alive: bool = True
     unit: dict[str, float] | None = None  # the TF-IDF unit vector when added (story centroid)
 
@@ -251,6 +251,30 @@ class _Features:
     minhash: MinHash | None
 
 
+class _Postings:
+    """One term's rows (ascending: the order articles were added) and term weights, in
+    numpy buffers that double when full, so a query reads them without copying."""
+
+    __slots__ = ("rows", "weights", "size")
+
+    def __init__(self) -> None:
+        self.rows = np.empty(4, dtype=np.int64)
+        self.weights = np.empty(4, dtype=np.float64)
+        self.size = 0
+
+    def append(self, row: int, weight: float) -> None:
+        size = self.size
+        if size == len(self.rows):
+            self.rows = np.concatenate((self.rows, np.empty(size, dtype=np.int64)))
+            self.weights = np.concatenate((self.weights, np.empty(size, dtype=np.float64)))
+        self.rows[size] = row
+        self.weights[size] = weight
+        self.size = size + 1
+
+    def replace(self, rows: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]) -> None:
+        self.rows, self.weights, self.size = rows, weights, len(rows)
+
+
 class _TermIndex:
     """Inverted index of the window's term vectors, with document frequencies of live rows.
 
@@ -259,31 +283,50 @@ class _TermIndex:
     ``FREQUENT_SHARE`` of the window (and ``FREQUENT_MIN`` articles) are not walked: such
     terms still count in the cosine of every candidate another term found; so do the light
     terms of a query once its heavy ones are walked (see ``similar``). Evicted rows are
-    dropped from the postings in one sweep once they pass a quarter of the live ones (amortised).
-    A row's norm is recomputed with the current IDF while the window is small, and again
-    whenever the window size drifted by ``NORM_DRIFT`` since.
+    dropped from the postings in one sweep once they pass a quarter of the live ones (amortised),
+    and the live rows renumbered in order. A row's norm is recomputed with the current IDF
+    while the window is small, and again whenever the window size drifted by ``NORM_DRIFT`` since.
+
+    Rows, their times, norms and the postings are numpy arrays: a query's dot products are
+    accumulated with ``np.add.at`` in the same order (term by term) as a loop would add them,
+    so the cosines are the same floats, only computed in C.
     """
 
     def __init__(self) -> None:
         self.doc_freq: dict[str, int] = {}
-        self.postings: dict[str, list[_Entry]] = {}
+        self.postings: dict[str, _Postings] = {}
         self.peak: dict[str, float] = {}  # largest unit-vector weight a row gave the term
         self.live = 0
         self.dead = 0
         self.normed_at = 0
+        self.entries: list[_Entry] = []  # by row
+        self.at = np.empty(0, dtype=np.float64)
+        self.alive = np.empty(0, dtype=bool)
+        self.norms = np.empty(0, dtype=np.float64)
+        self.normed = np.empty(0, dtype=bool)  # norms[row] follows the last sweep's IDF
 
     def idf(self, term: str) -> float:
         return math.log((1.0 + self.live) / (1.0 + self.doc_freq.get(term, 0))) + 1.0
 
     def add(self, entry: _Entry) -> None:
         doc_freq, postings, peak = self.doc_freq, self.postings, self.peak
-        for term in entry.terms:
+        row = entry.row = len(self.entries)
+        self.entries.append(entry)
+        if row == len(self.at):
+            grow = max(64, row)
+            self.at = np.concatenate((self.at, np.empty(grow)))
+            self.alive = np.concatenate((self.alive, np.zeros(grow, dtype=bool)))
+            self.norms = np.concatenate((self.norms, np.empty(grow)))
+            self.normed = np.concatenate((self.normed, np.zeros(grow, dtype=bool)))
+        self.at[row] = entry.at
+        self.alive[row] = True
+        self.normed[row] = False
+        for term, weight in entry.terms.items():
             doc_freq[term] = doc_freq.get(term, 0) + 1
             bucket = postings.get(term)
             if bucket is None:
-                postings[term] = [entry]
-            else:
-                bucket.append(entry)
+                bucket = postings[term] = _Postings()
+            bucket.append(row, weight)
         self.live += 1
         entry.unit = self.unit(entry.terms, self.norm(entry))
         for term, unit in entry.unit.items():
@@ -292,7 +335,8 @@ class _TermIndex:
 
     def unit(self, terms: dict[str, float], norm: float | None = None) -> dict[str, float]:
         """``terms`` weighted with the window's IDF, as a unit vector."""
-        weighted = {t: w * self.idf(t) for t, w in terms.items()}
+        doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+        weighted = {t: w * (log(top / (1.0 + doc_freq.get(t, 0))) + 1.0) for t, w in terms.items()}
         if norm is None:
             norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
         return {t: w / norm for t, w in weighted.items()}
@@ -301,6 +345,7 @@ class _TermIndex:
         if not entry.alive:
             return
         entry.alive = False
+        self.alive[entry.row] = False
         for term in entry.terms:
             left = self.doc_freq[term] - 1
             if left:
@@ -313,37 +358,57 @@ class _TermIndex:
             self.compact()
 
     def compact(self) -> None:
+        """Drop dead rows from the postings and number the live ones 0.. in their order."""
+        used = len(self.entries)
+        alive = self.alive[:used]
+        kept = np.flatnonzero(alive)
+        renumber = np.full(used, -1, dtype=np.int64)
+        renumber[kept] = np.arange(len(kept), dtype=np.int64)
         for term in list(self.postings):
-            kept = [e for e in self.postings[term] if e.alive]
-            if kept:
-                self.postings[term] = kept
+            bucket = self.postings[term]
+            rows = bucket.rows[:bucket.size]
+            live = alive[rows]
+            if live.any():
+                bucket.replace(renumber[rows[live]], bucket.weights[:bucket.size][live])
             else:
                 del self.postings[term]
                 self.peak.pop(term, None)
+        self.entries = [self.entries[row] for row in kept.tolist()]
+        for row, entry in enumerate(self.entries):
+            entry.row = row
+        size = max(64, 2 * len(kept))
+        for name in ("at", "alive", "norms", "normed"):
+            old = getattr(self, name)
+            new = np.zeros(size, dtype=old.dtype)
+            new[:len(kept)] = old[kept]
+            setattr(self, name, new)
         self.dead = 0
 
     def norm(self, entry: _Entry) -> float:
         """The row's norm under the IDF of the last sweep (see ``renorm``)."""
-        if entry.norm_live < 0:
-            idf = self.idf
-            entry.norm = math.sqrt(sum((w * idf(t)) ** 2 for t, w in entry.terms.items())) or 1.0
-            entry.norm_live = self.live
-        return entry.norm
+        row = entry.row
+        if not self.normed[row]:
+            doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+            self.norms[row] = math.sqrt(sum(
+                (w * (log(top / (1.0 + doc_freq.get(t, 0))) + 1.0)) ** 2
+                for t, w in entry.terms.items())) or 1.0
+            self.normed[row] = True
+        return float(self.norms[row])
 
-    def renorm(self, entries: Iterable[_Entry]) -> None:
+    def renorm(self) -> None:
         """Row norms follow the IDF exactly in a small window, then after each
         ``NORM_DRIFT`` change of its size (one sweep: amortised per article)."""
         live = self.live
         if live >= EXACT_NORM_BELOW and abs(live - self.normed_at) <= NORM_DRIFT * live:
             return
         self.normed_at = live
-        for entry in entries:
-            entry.norm_live = -1
+        self.normed[:] = False
 
     def similar(
         self, terms: dict[str, float], at: float, span: float, floor: float
     ) -> list[tuple[_Entry, float]]:
-        """Live rows within ``span`` seconds of ``at`` whose cosine reaches ``floor``."""
+        """Live rows within ``span`` seconds of ``at`` whose cosine reaches ``floor``, in the
+        order the walk first reached them."""
         if not terms or not self.live:
             return []
         doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
@@ -363,33 +428,49 @@ class _TermIndex:
         for i in range(len(order) - 1, -1, -1):
             rest[i] = rest[i + 1] + bound[order[i]]
         cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
-        dots: defaultdict[_Entry, float] = defaultdict(float)
-        looked_up: list[tuple[str, float]] = []
+        walked: list[tuple[_Postings, float]] = []
+        looked_up: list[tuple[_Postings, float]] = []
         headroom = 0.0
         for i, term in enumerate(order):
-            weight = query[term] * idf[term]
+            pair = (self.postings[term], query[term] * idf[term])
             if i >= WALK_TERMS or rest[i] < floor or doc_freq[term] > cap:
-                looked_up.append((term, weight))
+                looked_up.append(pair)
                 headroom += bound[term]
-                continue
-            for entry in self.postings[term]:
-                if entry.alive:
-                    dots[entry] += weight * entry.terms[term]
-        found: list[tuple[_Entry, float]] = []
-        for entry, dot in dots.items():
-            if abs(entry.at - at) > span:
-                continue
-            scale = query_norm * (entry.norm if entry.norm_live >= 0 else self.norm(entry))
-            if dot / scale + headroom < floor:
-                continue
-            terms_of = entry.terms
-            for term, weight in looked_up:
-                if term in terms_of:
-                    dot += weight * terms_of[term]
-            similarity = dot / scale
-            if similarity >= floor:
-                found.append((entry, similarity))
-        return found
+            else:
+                walked.append(pair)
+        if not walked:
+            return []
+        dots = np.zeros(len(self.entries))
+        rows = _scatter(dots, walked)
+        rows, first = np.unique(rows, return_index=True)  # first: the walk's order of arrival
+        near = self.alive[rows] & ~(np.abs(self.at[rows] - at) > span)
+        rows, first = rows[near], first[near]
+        for row in rows[~self.normed[rows]].tolist():
+            self.norm(self.entries[row])
+        scale = query_norm * self.norms[rows]
+        hopeful = ~(dots[rows] / scale + headroom < floor)
+        rows, first, scale = rows[hopeful], first[hopeful], scale[hopeful]
+        if not len(rows):
+            return []
+        if looked_up:
+            _scatter(dots, looked_up)
+        similarity = dots[rows] / scale
+        close = similarity >= floor
+        arrival = np.argsort(first[close], kind="stable")
+        entries = self.entries
+        return [(entries[row], value) for row, value in zip(
+            rows[close][arrival].tolist(), similarity[close][arrival].tolist(), strict=True)]
+
+
+def _scatter(
+    dots: npt.NDArray[np.float64], postings: list[tuple[_Postings, float]]
+) -> npt.NDArray[np.int64]:
+    """Add ``weight * row weight`` of each posting to ``dots``, posting after posting (so each
+    row's sum is added up in the same order as a loop over the terms would); returns the rows."""
+    rows = np.concatenate([p.rows[:p.size] for p, _ in postings])
+    values = np.concatenate([weight * p.weights[:p.size] for p, weight in postings])
+    np.add.at(dots, rows, values)
+    return rows
 
 
 class StoryIndex:
@@ -475,7 +556,7 @@ class StoryIndex:
             self._minhashes[article.key] = features.minhash
             self._lsh.insert(article.key, features.minhash, check_duplication=False)
         self._vectors.add(entry)
-        self._vectors.renorm(self._by_key.values())
+        self._vectors.renorm()
         if entry.unit is not None:
             self._centroids.setdefault(story_id, _Centroid({})).include(entry.unit)
         self._added += 1
