@@ -468,8 +468,9 @@ def _scatter(
     """Add ``weight * row weight`` of each posting to ``dots``, posting after posting (so each
     row's sum is added up in the same order as a loop over the terms would); returns the rows."""
     rows = np.concatenate([p.rows[:p.size] for p, _ in postings])
-    values = np.concatenate([weight * p.weights[:p.size] for p, weight in postings])
-    np.add.at(dots, rows, values)
+    weights = np.concatenate([p.weights[:p.size] for p, _ in postings])
+    query = np.repeat([weight for _, weight in postings], [p.size for p, _ in postings])
+    np.add.at(dots, rows, query * weights)
     return rows
 
 
@@ -496,6 +497,7 @@ class StoryIndex:
         self._added = 0
         self._newest = 0.0
         self._last: tuple[StoryArticle, _Features] | None = None
+        self._last_link = ("", canonical_url(""))
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -530,7 +532,7 @@ class StoryIndex:
             return Assignment(known.story_id, Reason.EXACT_LINK, known.article.key, 1.0)
         span = self.params.window.total_seconds()
         at = article.seen_at.timestamp()
-        linked = self._by_link.get(canonical_url(article.url))
+        linked = self._by_link.get(self._link(article.url))
         if linked is not None and abs(linked.at - at) <= span:
             return Assignment(linked.story_id, Reason.EXACT_LINK, linked.article.key, 1.0)
         features = self._features_of(article)
@@ -548,7 +550,7 @@ class StoryIndex:
             return
         features = self._features_of(article)
         at = article.seen_at.timestamp()
-        entry = _Entry(article=article, story_id=story_id, link=canonical_url(article.url),
+        entry = _Entry(article=article, story_id=story_id, link=self._link(article.url),
                        at=at, terms=features.terms, title=features.title)
         self._by_key[article.key] = entry
         self._by_link.setdefault(entry.link, entry)
@@ -587,6 +589,12 @@ class StoryIndex:
         if evicted:
             logger.debug("story window evicted %d articles, %d left", evicted, len(self))
         return evicted
+
+    def _link(self, url: str) -> str:
+        """The canonical link; the last one is kept, as ``assign`` then ``add`` ask twice."""
+        if self._last_link[0] != url:
+            self._last_link = (url, canonical_url(url))
+        return self._last_link[1]
 
     def _features_of(self, article: StoryArticle) -> _Features:
         """Computed once per article: ``assign`` then ``add`` of one article reuse them."""

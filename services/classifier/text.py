@@ -18,6 +18,7 @@ from services.classifier.stopwords import ENGLISH_STOP_WORDS
 
 STEM_LANGUAGE = "english"
 STEM_CACHE_SIZE = 200_000
+PLAIN_TEXT_CACHE_SIZE = 1024  # texts: a classify batch's titles and summaries, and more
 PASSAGE_MAX_WORDS = 90
 PASSAGE_MIN_WORDS = 12
 
@@ -60,8 +61,11 @@ def stem(word: str) -> str:
 STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in ENGLISH_STOP_WORDS) | frozenset(ENGLISH_STOP_WORDS)
 
 
+@lru_cache(maxsize=PLAIN_TEXT_CACHE_SIZE)
 def plain_text(raw: str) -> str:
-    """Feed summaries often carry HTML; analysts and the matcher both want the words only."""
+    """Feed summaries often carry HTML; analysts and the matcher both want the words only.
+
+    Cached: every topic's scorer and the story grouping read the same summaries in turn."""
     if _HTML_HINT.search(raw):
         tree = LexborHTMLParser(raw)
         for tag in _DROPPED_TAGS:
@@ -105,16 +109,43 @@ def segment_starts(text: str, title_end: int, *, digest: bool = False) -> list[i
     return sorted(set(starts))
 
 
+_word_stems: dict[str, str] = {}  # a word as the tokenizer found it (dots kept) -> its stem
+_last_tokens: tuple[str, list[Token]] = ("", [])
+
+
+def _word_stem(word: str) -> str:
+    found = _word_stems.get(word)
+    if found is None:
+        found = stem(word.replace(".", ""))
+        if len(_word_stems) < STEM_CACHE_SIZE:
+            _word_stems[word] = found
+    return found
+
+
 def tokenize(text: str) -> list[Token]:
-    """Lowercase word tokens with offsets; possessive 's is dropped, hyphens split words."""
+    """Lowercase word tokens with offsets; possessive 's is dropped, hyphens split words.
+
+    The last text's tokens are kept (and shared: callers only read them): every topic's
+    scorer, and the similarity to its references (``stems``), tokenize the same article."""
+    global _last_tokens
+    last = _last_tokens
+    if last[0] == text:
+        return last[1]
     lowered = _POSSESSIVE.sub("  ", text.lower())
-    return [Token(stem(m.group().replace(".", "")), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+    known = _word_stems.get
+    tokens = [Token(known(m.group()) or _word_stem(m.group()), m.start(), m.end())
+              for m in _TOKEN.finditer(lowered)]
+    _last_tokens = (text, tokens)
+    return tokens
 
 
 def stems(text: str) -> list[str]:
     """Stems only, for vocabulary building where offsets do not matter."""
+    last = _last_tokens
+    if last[0] == text:
+        return [token.stem for token in last[1]]
     lowered = _POSSESSIVE.sub("  ", text.lower())
-    return [stem(word.replace(".", "")) for word in _TOKEN.findall(lowered)]
+    return [_word_stem(word) for word in _TOKEN.findall(lowered)]
 
 
 def content_stems(text: str) -> list[str]:
