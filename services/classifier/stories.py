@@ -342,7 +342,15 @@ class _TermIndex:
                 bucket = postings[term] = _Postings()
             bucket.append(row, weight)
         self.live += 1
-        entry.unit = self.unit(entry.terms, self.norm(entry))
+        # The row's norm and unit vector from one pass of IDF lookups (as ``norm`` and
+        # ``unit`` would compute them).
+        top = 1.0 + self.live
+        weighted = {t: w * (math.log(top / (1.0 + doc_freq[t])) + 1.0)
+                    for t, w in entry.terms.items()}
+        norm = math.sqrt(sum(x ** 2 for x in weighted.values())) or 1.0
+        self.norms[row] = norm
+        self.normed[row] = True
+        entry.unit = {t: x / norm for t, x in weighted.items()}
         for term, unit in entry.unit.items():
             if unit > peak.get(term, 0.0):
                 peak[term] = unit
