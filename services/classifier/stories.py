@@ -452,6 +452,7 @@ class _TermIndex:
         cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
         walked: list[tuple[_Postings, float]] = []
         looked_up: list[tuple[_Postings, float]] = []
+        walked_terms: list[str] = []
         headroom = 0.0
         for i, term in enumerate(order):
             pair = (self.postings[term], query[term] * idf[term])
@@ -460,40 +461,54 @@ class _TermIndex:
                 headroom += bound[term]
             else:
                 walked.append(pair)
+                walked_terms.append(term)
         if not walked:
             return []
         dots = np.zeros(len(self.entries))
-        rows = _scatter(dots, walked)
-        rows, first = np.unique(rows, return_index=True)  # first: the walk's order of arrival
-        near = self.alive[rows] & ~(np.abs(self.at[rows] - at) > span)
-        rows, first = rows[near], first[near]
-        for row in rows[~self.normed[rows]].tolist():
-            self.norm(self.entries[row])
+        _scatter(dots, walked)
+        rows = np.flatnonzero(dots)  # what the walk reached: every product is positive
+        rows = rows[self.alive[rows] & ~(np.abs(self.at[rows] - at) > span)]
+        stale = rows[~self.normed[rows]]
+        if len(stale):
+            self._renorm_rows(stale.tolist())
         scale = query_norm * self.norms[rows]
         hopeful = ~(dots[rows] / scale + headroom < floor)
-        rows, first, scale = rows[hopeful], first[hopeful], scale[hopeful]
+        rows, scale = rows[hopeful], scale[hopeful]
         if not len(rows):
             return []
         if looked_up:
             _scatter(dots, looked_up)
         similarity = dots[rows] / scale
         close = similarity >= floor
-        arrival = np.argsort(first[close], kind="stable")
         entries = self.entries
-        return [(entries[row], value) for row, value in zip(
-            rows[close][arrival].tolist(), similarity[close][arrival].tolist(), strict=True)]
+        found = [(entries[row], value) for row, value in zip(
+            rows[close].tolist(), similarity[close].tolist(), strict=True)]
+        if len(found) > 1:  # rows ascend; the walk reached them term by term
+            found.sort(key=lambda hit: next(
+                i for i, term in enumerate(walked_terms) if term in hit[0].terms))
+        return found
+
+    def _renorm_rows(self, rows: list[int]) -> None:
+        """``norm`` of several rows under one IDF (rows share most of their terms)."""
+        doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+        idf: dict[str, float] = {}
+        norms, entries = self.norms, self.entries
+        for row in rows:
+            terms = entries[row].terms
+            for t in terms:
+                if t not in idf:
+                    idf[t] = log(top / (1.0 + doc_freq.get(t, 0))) + 1.0
+            norms[row] = math.sqrt(sum((w * idf[t]) ** 2 for t, w in terms.items())) or 1.0
+        self.normed[rows] = True
 
 
-def _scatter(
-    dots: npt.NDArray[np.float64], postings: list[tuple[_Postings, float]]
-) -> npt.NDArray[np.int64]:
+def _scatter(dots: npt.NDArray[np.float64], postings: list[tuple[_Postings, float]]) -> None:
     """Add ``weight * row weight`` of each posting to ``dots``, posting after posting (so each
-    row's sum is added up in the same order as a loop over the terms would); returns the rows."""
+    row's sum is added up in the same order as a loop over the terms would)."""
     rows = np.concatenate([p.rows[:p.size] for p, _ in postings])
     weights = np.concatenate([p.weights[:p.size] for p, _ in postings])
     query = np.repeat([weight for _, weight in postings], [p.size for p, _ in postings])
     np.add.at(dots, rows, query * weights)
-    return rows
 
 
 class StoryIndex:
