@@ -18,7 +18,7 @@ from services.classifier.stopwords import ENGLISH_STOP_WORDS
 
 STEM_LANGUAGE = "english"
 STEM_CACHE_SIZE = 200_000
-PLAIN_TEXT_CACHE_SIZE = 1024  # texts: a classify batch's titles and summaries, and more
+PLAIN_TEXT_CACHE_SIZE = 256  # a classify batch (100 articles) has a title and a summary each
 PASSAGE_MAX_WORDS = 90
 PASSAGE_MIN_WORDS = 12
 
