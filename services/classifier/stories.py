@@ -62,6 +62,7 @@ STEM_CACHE_SIZE = 200_000
 MIN_SHARED_TITLE_TERMS = 1  # same-outlet same-event matches share a headline word
 FREQUENT_SHARE = 0.02  # terms in more of the window than this are not walked (see _TermIndex)
 FREQUENT_MIN = 50
+LONG_POSTING = 8  # postings this many times the candidates are searched, not scattered
 COMPACT_MIN = 1024  # evicted rows tolerated in the postings before a sweep
 EXACT_NORM_BELOW = 64  # window size under which row norms follow the IDF exactly
 NORM_DRIFT = 0.3
@@ -477,7 +478,7 @@ class _TermIndex:
         if not len(rows):
             return []
         if looked_up:
-            _scatter(dots, looked_up)
+            _scatter(dots, looked_up, rows)
         similarity = dots[rows] / scale
         close = similarity >= floor
         entries = self.entries
@@ -502,13 +503,26 @@ class _TermIndex:
         self.normed[rows] = True
 
 
-def _scatter(dots: npt.NDArray[np.float64], postings: list[tuple[_Postings, float]]) -> None:
+def _scatter(
+    dots: npt.NDArray[np.float64], postings: list[tuple[_Postings, float]],
+    only: npt.NDArray[np.int64] | None = None,
+) -> None:
     """Add ``weight * row weight`` of each posting to ``dots``, posting after posting (so each
-    row's sum is added up in the same order as a loop over the terms would)."""
-    rows = np.concatenate([p.rows[:p.size] for p, _ in postings])
-    weights = np.concatenate([p.weights[:p.size] for p, _ in postings])
-    query = np.repeat([weight for _, weight in postings], [p.size for p, _ in postings])
-    np.add.at(dots, rows, query * weights)
+    row's sum is added up in the same order as a loop over the terms would). With ``only``
+    (ascending rows), a posting much longer than it adds to those rows alone: a common term's
+    postings span the window, the candidates are a few rows of it."""
+    rows: list[npt.NDArray[np.int64]] = []
+    weights: list[npt.NDArray[np.float64]] = []
+    for bucket, _ in postings:
+        these, those = bucket.rows[:bucket.size], bucket.weights[:bucket.size]
+        if only is not None and bucket.size > LONG_POSTING * len(only):
+            at = np.minimum(np.searchsorted(these, only), bucket.size - 1)
+            hit = these[at] == only
+            these, those = only[hit], those[at[hit]]
+        rows.append(these)
+        weights.append(those)
+    query = np.repeat([weight for _, weight in postings], [len(r) for r in rows])
+    np.add.at(dots, np.concatenate(rows), query * np.concatenate(weights))
 
 
 class StoryIndex:
