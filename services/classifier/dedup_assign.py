@@ -8,8 +8,10 @@ then reads the first one's committed member rows during catch-up.
 
 Articles of one batch are added to the index as they are assigned (a batch may hold several
 reports of one event); their new stories are created, and their memberships inserted, in one
-statement each. If the transaction fails, ``forget`` drops the whole index, which the next batch
-rebuilds from the database: no phantom story survives a rollback.
+statement each. The worker moves its ``last_seq`` past the memberships it inserted itself, so
+its next catch-up reads only other workers' assignments. If the transaction fails, ``forget``
+drops the whole index, which the next batch rebuilds from the database: no phantom story
+survives a rollback.
 """
 
 from __future__ import annotations
@@ -114,7 +116,10 @@ class StoryAssigner:
             ))
             log.debug("article %s -> story %s (%s, %.2f, like %s)", article.id,
                       known[article.id], found.reason.value, found.similarity, found.matched_key)
-        store.add_story_members(conn, members)
+        seqs = store.add_story_members(conn, members)
+        # The lock is held since the catch-up: no other assignment committed in between, so
+        # the index already holds everything up to these rows (it added them itself).
+        self.last_seq = max([self.last_seq, *seqs])
         log.info("%d articles assigned to stories (%d new)", len(members), len(new_stories))
         return known
 

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 MERSENNE_PRIME = (1 << 61) - 1
 MAX_HASH = (1 << 32) - 1
@@ -57,14 +58,27 @@ class MinHash:
             return
         a, b = self.permutations
         # uint64 products wrap mod 2**64 before the modulus, exactly as datasketch's legacy maps.
-        mapped = np.bitwise_and((hashes[:, None] * a + b) % np.uint64(MERSENNE_PRIME),
-                                np.uint64(MAX_HASH))
-        self.hashvalues = np.minimum(mapped.min(axis=0), self.hashvalues)
+        mapped = hashes[:, None] * a
+        mapped += b
+        self.hashvalues = np.minimum(_mod_mersenne(mapped).min(axis=0), self.hashvalues)
 
     def jaccard(self, other: MinHash) -> float:
         if other.num_perm != self.num_perm:
             raise ValueError("signatures of different lengths cannot be compared")
         return float(np.count_nonzero(self.hashvalues == other.hashvalues)) / self.num_perm
+
+
+def _mod_mersenne(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """``values % (2**61 - 1) & MAX_HASH``, without numpy's slow 64-bit division: with
+    x = q * 2**61 + r, x = r + q (mod 2**61 - 1), and r + q is below twice the prime (once it
+    is at least the prime, the wrapped-around ``y - prime`` is the smaller of the two)."""
+    prime = np.uint64(MERSENNE_PRIME)
+    reduced = values & prime
+    values >>= np.uint64(61)
+    reduced += values
+    np.minimum(reduced, reduced - prime, out=reduced)
+    reduced &= np.uint64(MAX_HASH)
+    return reduced
 
 
 class MinHashLSH:
@@ -78,10 +92,19 @@ class MinHashLSH:
         self._tables: list[dict[bytes, set[Hashable]]] = [
             defaultdict(set) for _ in range(self.bands)]
         self._keys: dict[Hashable, list[bytes]] = {}
+        self._band = np.dtype((np.void, 8 * self.rows))  # one band's rows as one bytes key
+        self._last: tuple[Any, list[bytes]] = (None, [])
 
     def _band_keys(self, minhash: MinHash) -> list[bytes]:
-        values, rows = minhash.hashvalues, self.rows
-        return [values[i * rows:(i + 1) * rows].tobytes() for i in range(self.bands)]
+        """Each band's bytes, cut in one numpy view; the last signature's are kept because a
+        query is usually followed by the insert of the same signature."""
+        values = minhash.hashvalues
+        if self._last[0] is values:
+            return self._last[1]
+        used = np.ascontiguousarray(values[:self.bands * self.rows], dtype=np.uint64)
+        keys: list[bytes] = used.view(self._band).tolist()
+        self._last = (values, keys)
+        return keys
 
     def insert(self, key: Hashable, minhash: MinHash, check_duplication: bool = True) -> None:
         if check_duplication and key in self._keys:

@@ -40,12 +40,13 @@ import math
 import re
 import unicodedata
 import zlib
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
 import Stemmer
 
 from services.classifier.minhash import MinHash, MinHashLSH
@@ -72,6 +73,7 @@ STEM_CACHE_SIZE = 200_000
 MIN_SHARED_TITLE_TERMS = 1  # same-outlet same-event matches share a headline word
 FREQUENT_SHARE = 0.02  # terms in more of the window than this are not walked (see _TermIndex)
 FREQUENT_MIN = 50
+LONG_POSTING = 8  # postings this many times the candidates are searched, not scattered
 COMPACT_MIN = 1024  # evicted rows tolerated in the postings before a sweep
 EXACT_NORM_BELOW = 64  # window size under which row norms follow the IDF exactly
 NORM_DRIFT = 0.3
@@ -175,32 +177,47 @@ def _words(text: str) -> list[str]:
 
 
 class _Featurizer:
-    """Text -> shingles (copy detection) and hashed stemmed terms (event similarity)."""
+    """Text -> shingles (copy detection) and hashed stemmed terms (event similarity).
+
+    Each text is split into words once: shingles, term counts and headline terms all read
+    the same word lists (splitting and stemming were most of the featurising cost)."""
 
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("english")
         self._cache: dict[str, str] = {}
+        self._names: dict[str, list[str]] = {}
 
-    def shingles(self, article: StoryArticle) -> list[bytes]:
-        words = _words(article.summary)
-        if len(words) < 20:
-            words = _words(article.title) + words
-        return [
+    def features(self, article: StoryArticle) -> tuple[dict[str, float], frozenset[str], list[bytes]]:
+        """Term counts, headline terms and shingles of ``article`` (summary already plain)."""
+        title_words, summary_words = _words(article.title), _words(article.summary)
+        title_stems = self._stem_words(title_words)
+        counts: dict[str, float] = {}
+        for text, stems, weight in ((article.title, title_stems, TITLE_WEIGHT),
+                                    (article.summary, self._stem_words(summary_words), 1.0)):
+            names = self._name_stems(text)
+            for found, boost in ((stems, weight), (names, weight * NAME_WEIGHT)):
+                for term in found:
+                    counts[term] = counts.get(term, 0.0) + boost
+        terms = {term: 1.0 + math.log(count) for term, count in counts.items()}
+        words = summary_words if len(summary_words) >= 20 else title_words + summary_words
+        shingles = [
             " ".join(words[i : i + SHINGLE_WORDS]).encode()
             for i in range(len(words) - SHINGLE_WORDS + 1)
         ]
+        return terms, frozenset(title_stems), shingles
 
-    def term_counts(self, article: StoryArticle) -> dict[str, float]:
-        counts: dict[str, float] = {}
-        for text, weight in ((article.title, TITLE_WEIGHT), (article.summary, 1.0)):
-            names = " ".join(_NAME.findall(text))
-            for words, boost in ((text, weight), (names, weight * NAME_WEIGHT)):
-                for term in self._stems(words):
-                    counts[term] = counts.get(term, 0.0) + boost
-        return {term: 1.0 + math.log(count) for term, count in counts.items()}
-
-    def title_terms(self, article: StoryArticle) -> frozenset[str]:
-        return frozenset(self._stems(article.title))
+    def _name_stems(self, text: str) -> list[str]:
+        """Stems of the capitalised words and figures, cached per name (names recur more
+        than any other words); the same as stemming the names joined by spaces."""
+        cache, out = self._names, []
+        for name in _NAME.findall(text):
+            found = cache.get(name)
+            if found is None:
+                found = self._stem_words(_words(name))
+                if len(cache) < STEM_CACHE_SIZE:
+                    cache[name] = found
+            out += found
+        return out
 
     def names(self, article: StoryArticle, is_name: Callable[[str], bool]
               ) -> tuple[frozenset[str], frozenset[str]]:
@@ -224,9 +241,12 @@ class _Featurizer:
         return seen | {t for t in self._stems(" ".join(maybe)) if is_name(t)}, seen
 
     def _stems(self, text: str) -> list[str]:
+        return self._stem_words(_words(text))
+
+    def _stem_words(self, words: list[str]) -> list[str]:
         """Stemmed content words; stems are cached because news vocabulary repeats."""
         cache, out = self._cache, []
-        for word in _words(text):
+        for word in words:
             if word in _STOP:
                 continue
             stem = cache.get(word)
@@ -243,7 +263,7 @@ class _Featurizer:
 
 @dataclass(slots=True, eq=False)
 class _Entry:
-    """One article of the window; hashed by identity (it keys the candidate tallies)."""
+    """One article of the window; ``row`` is its slot in the term index's arrays."""
 
     article: StoryArticle
     story_id: StoryId
@@ -253,8 +273,7 @@ class _Entry:
     title: frozenset[str]
     names: frozenset[str] = frozenset()
     capitalised: frozenset[str] = frozenset()
-    norm: float = 0.0
-    norm_live: int = -1  # window size when ``norm`` was computed
+    row: int = -1
     alive: bool = True
     unit: dict[str, float] | None = None  # the TF-IDF unit vector when added (story centroid)
 
@@ -305,6 +324,30 @@ class _Features:
     capitalised: frozenset[str] = frozenset()
 
 
+class _Postings:
+    """One term's rows (ascending: the order articles were added) and term weights, in
+    numpy buffers that double when full, so a query reads them without copying."""
+
+    __slots__ = ("rows", "weights", "size")
+
+    def __init__(self) -> None:
+        self.rows = np.empty(4, dtype=np.int64)
+        self.weights = np.empty(4, dtype=np.float64)
+        self.size = 0
+
+    def append(self, row: int, weight: float) -> None:
+        size = self.size
+        if size == len(self.rows):
+            self.rows = np.concatenate((self.rows, np.empty(size, dtype=np.int64)))
+            self.weights = np.concatenate((self.weights, np.empty(size, dtype=np.float64)))
+        self.rows[size] = row
+        self.weights[size] = weight
+        self.size = size + 1
+
+    def replace(self, rows: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]) -> None:
+        self.rows, self.weights, self.size = rows, weights, len(rows)
+
+
 class _TermIndex:
     """Inverted index of the window's term vectors, with document frequencies of live rows.
 
@@ -313,40 +356,68 @@ class _TermIndex:
     ``FREQUENT_SHARE`` of the window (and ``FREQUENT_MIN`` articles) are not walked: such
     terms still count in the cosine of every candidate another term found; so do the light
     terms of a query once its heavy ones are walked (see ``similar``). Evicted rows are
-    dropped from the postings in one sweep once they pass a quarter of the live ones (amortised).
-    A row's norm is recomputed with the current IDF while the window is small, and again
-    whenever the window size drifted by ``NORM_DRIFT`` since.
+    dropped from the postings in one sweep once they pass a quarter of the live ones (amortised),
+    and the live rows renumbered in order. A row's norm is recomputed with the current IDF
+    while the window is small, and again whenever the window size drifted by ``NORM_DRIFT`` since.
+
+    Rows, their times, norms and the postings are numpy arrays: a query's dot products are
+    accumulated with ``np.add.at`` in the same order (term by term) as a loop would add them,
+    so the cosines are the same floats, only computed in C.
     """
 
     def __init__(self) -> None:
         self.doc_freq: dict[str, int] = {}
-        self.postings: dict[str, list[_Entry]] = {}
+        self.postings: dict[str, _Postings] = {}
         self.peak: dict[str, float] = {}  # largest unit-vector weight a row gave the term
         self.live = 0
         self.dead = 0
         self.normed_at = 0
+        self.entries: list[_Entry] = []  # by row
+        self.at = np.empty(0, dtype=np.float64)
+        self.alive = np.empty(0, dtype=bool)
+        self.norms = np.empty(0, dtype=np.float64)
+        self.normed = np.empty(0, dtype=bool)  # norms[row] follows the last sweep's IDF
 
     def idf(self, term: str) -> float:
         return math.log((1.0 + self.live) / (1.0 + self.doc_freq.get(term, 0))) + 1.0
 
     def add(self, entry: _Entry) -> None:
         doc_freq, postings, peak = self.doc_freq, self.postings, self.peak
-        for term in entry.terms:
+        row = entry.row = len(self.entries)
+        self.entries.append(entry)
+        if row == len(self.at):
+            grow = max(64, row)
+            self.at = np.concatenate((self.at, np.empty(grow)))
+            self.alive = np.concatenate((self.alive, np.zeros(grow, dtype=bool)))
+            self.norms = np.concatenate((self.norms, np.empty(grow)))
+            self.normed = np.concatenate((self.normed, np.zeros(grow, dtype=bool)))
+        self.at[row] = entry.at
+        self.alive[row] = True
+        self.normed[row] = False
+        for term, weight in entry.terms.items():
             doc_freq[term] = doc_freq.get(term, 0) + 1
             bucket = postings.get(term)
             if bucket is None:
-                postings[term] = [entry]
-            else:
-                bucket.append(entry)
+                bucket = postings[term] = _Postings()
+            bucket.append(row, weight)
         self.live += 1
-        entry.unit = self.unit(entry.terms, self.norm(entry))
+        # The row's norm and unit vector from one pass of IDF lookups (as ``norm`` and
+        # ``unit`` would compute them).
+        top = 1.0 + self.live
+        weighted = {t: w * (math.log(top / (1.0 + doc_freq[t])) + 1.0)
+                    for t, w in entry.terms.items()}
+        norm = math.sqrt(sum(x ** 2 for x in weighted.values())) or 1.0
+        self.norms[row] = norm
+        self.normed[row] = True
+        entry.unit = {t: x / norm for t, x in weighted.items()}
         for term, unit in entry.unit.items():
             if unit > peak.get(term, 0.0):
                 peak[term] = unit
 
     def unit(self, terms: dict[str, float], norm: float | None = None) -> dict[str, float]:
         """``terms`` weighted with the window's IDF, as a unit vector."""
-        weighted = {t: w * self.idf(t) for t, w in terms.items()}
+        doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+        weighted = {t: w * (log(top / (1.0 + doc_freq.get(t, 0))) + 1.0) for t, w in terms.items()}
         if norm is None:
             norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
         return {t: w / norm for t, w in weighted.items()}
@@ -355,6 +426,7 @@ class _TermIndex:
         if not entry.alive:
             return
         entry.alive = False
+        self.alive[entry.row] = False
         for term in entry.terms:
             left = self.doc_freq[term] - 1
             if left:
@@ -367,37 +439,57 @@ class _TermIndex:
             self.compact()
 
     def compact(self) -> None:
+        """Drop dead rows from the postings and number the live ones 0.. in their order."""
+        used = len(self.entries)
+        alive = self.alive[:used]
+        kept = np.flatnonzero(alive)
+        renumber = np.full(used, -1, dtype=np.int64)
+        renumber[kept] = np.arange(len(kept), dtype=np.int64)
         for term in list(self.postings):
-            kept = [e for e in self.postings[term] if e.alive]
-            if kept:
-                self.postings[term] = kept
+            bucket = self.postings[term]
+            rows = bucket.rows[:bucket.size]
+            live = alive[rows]
+            if live.any():
+                bucket.replace(renumber[rows[live]], bucket.weights[:bucket.size][live])
             else:
                 del self.postings[term]
                 self.peak.pop(term, None)
+        self.entries = [self.entries[row] for row in kept.tolist()]
+        for row, entry in enumerate(self.entries):
+            entry.row = row
+        size = max(64, 2 * len(kept))
+        for name in ("at", "alive", "norms", "normed"):
+            old = getattr(self, name)
+            new = np.zeros(size, dtype=old.dtype)
+            new[:len(kept)] = old[kept]
+            setattr(self, name, new)
         self.dead = 0
 
     def norm(self, entry: _Entry) -> float:
         """The row's norm under the IDF of the last sweep (see ``renorm``)."""
-        if entry.norm_live < 0:
-            idf = self.idf
-            entry.norm = math.sqrt(sum((w * idf(t)) ** 2 for t, w in entry.terms.items())) or 1.0
-            entry.norm_live = self.live
-        return entry.norm
+        row = entry.row
+        if not self.normed[row]:
+            doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+            self.norms[row] = math.sqrt(sum(
+                (w * (log(top / (1.0 + doc_freq.get(t, 0))) + 1.0)) ** 2
+                for t, w in entry.terms.items())) or 1.0
+            self.normed[row] = True
+        return float(self.norms[row])
 
-    def renorm(self, entries: Iterable[_Entry]) -> None:
+    def renorm(self) -> None:
         """Row norms follow the IDF exactly in a small window, then after each
         ``NORM_DRIFT`` change of its size (one sweep: amortised per article)."""
         live = self.live
         if live >= EXACT_NORM_BELOW and abs(live - self.normed_at) <= NORM_DRIFT * live:
             return
         self.normed_at = live
-        for entry in entries:
-            entry.norm_live = -1
+        self.normed[:] = False
 
     def similar(
         self, terms: dict[str, float], at: float, span: float, floor: float
     ) -> list[tuple[_Entry, float]]:
-        """Live rows within ``span`` seconds of ``at`` whose cosine reaches ``floor``."""
+        """Live rows within ``span`` seconds of ``at`` whose cosine reaches ``floor``, in the
+        order the walk first reached them."""
         if not terms or not self.live:
             return []
         doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
@@ -417,33 +509,78 @@ class _TermIndex:
         for i in range(len(order) - 1, -1, -1):
             rest[i] = rest[i + 1] + bound[order[i]]
         cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
-        dots: defaultdict[_Entry, float] = defaultdict(float)
-        looked_up: list[tuple[str, float]] = []
+        walked: list[tuple[_Postings, float]] = []
+        looked_up: list[tuple[_Postings, float]] = []
+        walked_terms: list[str] = []
         headroom = 0.0
         for i, term in enumerate(order):
-            weight = query[term] * idf[term]
+            pair = (self.postings[term], query[term] * idf[term])
             if i >= WALK_TERMS or rest[i] < floor or doc_freq[term] > cap:
-                looked_up.append((term, weight))
+                looked_up.append(pair)
                 headroom += bound[term]
-                continue
-            for entry in self.postings[term]:
-                if entry.alive:
-                    dots[entry] += weight * entry.terms[term]
-        found: list[tuple[_Entry, float]] = []
-        for entry, dot in dots.items():
-            if abs(entry.at - at) > span:
-                continue
-            scale = query_norm * (entry.norm if entry.norm_live >= 0 else self.norm(entry))
-            if dot / scale + headroom < floor:
-                continue
-            terms_of = entry.terms
-            for term, weight in looked_up:
-                if term in terms_of:
-                    dot += weight * terms_of[term]
-            similarity = dot / scale
-            if similarity >= floor:
-                found.append((entry, similarity))
+            else:
+                walked.append(pair)
+                walked_terms.append(term)
+        if not walked:
+            return []
+        dots = np.zeros(len(self.entries))
+        _scatter(dots, walked)
+        rows = np.flatnonzero(dots)  # what the walk reached: every product is positive
+        rows = rows[self.alive[rows] & ~(np.abs(self.at[rows] - at) > span)]
+        stale = rows[~self.normed[rows]]
+        if len(stale):
+            self._renorm_rows(stale.tolist())
+        scale = query_norm * self.norms[rows]
+        hopeful = ~(dots[rows] / scale + headroom < floor)
+        rows, scale = rows[hopeful], scale[hopeful]
+        if not len(rows):
+            return []
+        if looked_up:
+            _scatter(dots, looked_up, rows)
+        similarity = dots[rows] / scale
+        close = similarity >= floor
+        entries = self.entries
+        found = [(entries[row], value) for row, value in zip(
+            rows[close].tolist(), similarity[close].tolist(), strict=True)]
+        if len(found) > 1:  # rows ascend; the walk reached them term by term
+            found.sort(key=lambda hit: next(
+                i for i, term in enumerate(walked_terms) if term in hit[0].terms))
         return found
+
+    def _renorm_rows(self, rows: list[int]) -> None:
+        """``norm`` of several rows under one IDF (rows share most of their terms)."""
+        doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
+        idf: dict[str, float] = {}
+        norms, entries = self.norms, self.entries
+        for row in rows:
+            terms = entries[row].terms
+            for t in terms:
+                if t not in idf:
+                    idf[t] = log(top / (1.0 + doc_freq.get(t, 0))) + 1.0
+            norms[row] = math.sqrt(sum((w * idf[t]) ** 2 for t, w in terms.items())) or 1.0
+        self.normed[rows] = True
+
+
+def _scatter(
+    dots: npt.NDArray[np.float64], postings: list[tuple[_Postings, float]],
+    only: npt.NDArray[np.int64] | None = None,
+) -> None:
+    """Add ``weight * row weight`` of each posting to ``dots``, posting after posting (so each
+    row's sum is added up in the same order as a loop over the terms would). With ``only``
+    (ascending rows), a posting much longer than it adds to those rows alone: a common term's
+    postings span the window, the candidates are a few rows of it."""
+    rows: list[npt.NDArray[np.int64]] = []
+    weights: list[npt.NDArray[np.float64]] = []
+    for bucket, _ in postings:
+        these, those = bucket.rows[:bucket.size], bucket.weights[:bucket.size]
+        if only is not None and bucket.size > LONG_POSTING * len(only):
+            at = np.minimum(np.searchsorted(these, only), bucket.size - 1)
+            hit = these[at] == only
+            these, those = only[hit], those[at[hit]]
+        rows.append(these)
+        weights.append(those)
+    query = np.repeat([weight for _, weight in postings], [len(r) for r in rows])
+    np.add.at(dots, np.concatenate(rows), query * np.concatenate(weights))
 
 
 class StoryIndex:
@@ -472,6 +609,7 @@ class StoryIndex:
         self._capitalised: dict[str, int] = {}  # live articles writing the stem as a name
         self._big: dict[StoryId, frozenset[str]] = {}  # big stories and their names
         self._big_at = -BIG_STORIES_EVERY
+        self._last_link = ("", canonical_url(""))
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -506,7 +644,7 @@ class StoryIndex:
             return Assignment(known.story_id, Reason.EXACT_LINK, known.article.key, 1.0)
         span = self.params.window.total_seconds()
         at = article.seen_at.timestamp()
-        linked = self._by_link.get(canonical_url(article.url))
+        linked = self._by_link.get(self._link(article.url))
         if linked is not None and abs(linked.at - at) <= span:
             return Assignment(linked.story_id, Reason.EXACT_LINK, linked.article.key, 1.0)
         features = self._features_of(article)
@@ -524,7 +662,7 @@ class StoryIndex:
             return
         features = self._features_of(article)
         at = article.seen_at.timestamp()
-        entry = _Entry(article=article, story_id=story_id, link=canonical_url(article.url),
+        entry = _Entry(article=article, story_id=story_id, link=self._link(article.url),
                        at=at, terms=features.terms, title=features.title, names=features.names,
                        capitalised=features.capitalised)
         self._count_names(entry.capitalised, 1)
@@ -534,7 +672,7 @@ class StoryIndex:
             self._minhashes[article.key] = features.minhash
             self._lsh.insert(article.key, features.minhash, check_duplication=False)
         self._vectors.add(entry)
-        self._vectors.renorm(self._by_key.values())
+        self._vectors.renorm()
         if entry.unit is not None:
             self._centroids.setdefault(story_id, _Centroid({})).include(entry.unit)
         self._added += 1
@@ -581,17 +719,22 @@ class StoryIndex:
         written = self._capitalised.get(stem, 0)
         return written > 0 and written >= NAME_SHARE * self._vectors.doc_freq.get(stem, 0)
 
+    def _link(self, url: str) -> str:
+        """The canonical link; the last one is kept, as ``assign`` then ``add`` ask twice."""
+        if self._last_link[0] != url:
+            self._last_link = (url, canonical_url(url))
+        return self._last_link[1]
+
     def _features_of(self, article: StoryArticle) -> _Features:
         """Computed once per article: ``assign`` then ``add`` of one article reuse them."""
         if self._last is not None and self._last[0] is article:
             return self._last[1]
         # Feed summaries carry HTML: its markup ("img src https") is no evidence of anything.
         text = replace(article, summary=plain_text(article.summary))
-        shingles = self._features.shingles(text)
+        terms, title, shingles = self._features.features(text)
         minhash = self._minhash(shingles) if len(shingles) >= MIN_SHINGLES else None
         names, seen = self._features.names(text, self._is_name)
-        features = _Features(self._features.term_counts(text), self._features.title_terms(text),
-                             minhash, names, seen)
+        features = _Features(terms, title, minhash, names, seen)
         self._last = (article, features)
         return features
 

@@ -18,6 +18,7 @@ from services.classifier.stopwords import ENGLISH_STOP_WORDS
 
 STEM_LANGUAGE = "english"
 STEM_CACHE_SIZE = 200_000
+PLAIN_TEXT_CACHE_SIZE = 256  # a classify batch (100 articles) has a title and a summary each
 PASSAGE_MAX_WORDS = 90
 PASSAGE_MIN_WORDS = 12
 
@@ -60,8 +61,11 @@ def stem(word: str) -> str:
 STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in ENGLISH_STOP_WORDS) | frozenset(ENGLISH_STOP_WORDS)
 
 
+@lru_cache(maxsize=PLAIN_TEXT_CACHE_SIZE)
 def plain_text(raw: str) -> str:
-    """Feed summaries often carry HTML; analysts and the matcher both want the words only."""
+    """Feed summaries often carry HTML; analysts and the matcher both want the words only.
+
+    Cached: every topic's scorer and the story grouping read the same summaries in turn."""
     if _HTML_HINT.search(raw):
         tree = LexborHTMLParser(raw)
         for tag in _DROPPED_TAGS:
@@ -126,16 +130,49 @@ def clause_starts(text: str, title_end: int) -> list[int]:
     return sorted(set(starts))
 
 
+_word_stems: dict[str, str] = {}  # a word as the tokenizer found it (dots kept) -> its stem
+_last_tokens: tuple[str, list[Token]] = ("", [])
+
+
+def _word_stem(word: str) -> str:
+    found = _word_stems.get(word)
+    if found is None:
+        found = stem(word.replace(".", ""))
+        if len(_word_stems) < STEM_CACHE_SIZE:
+            _word_stems[word] = found
+    return found
+
+
 def tokenize(text: str) -> list[Token]:
-    """Lowercase word tokens with offsets; possessive 's is dropped, hyphens split words."""
+    """Lowercase word tokens with offsets; possessive 's is dropped, hyphens split words.
+
+    The last text's tokens are kept (and shared: callers only read them): every topic's
+    scorer, and the similarity to its references (``stems``), tokenize the same article."""
+    global _last_tokens
+    last = _last_tokens
+    if last[0] == text:
+        return last[1]
     lowered = _POSSESSIVE.sub("  ", text.lower())
-    return [Token(stem(m.group().replace(".", "")), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+    known, find, make, tokens = _word_stems.get, lowered.find, tuple.__new__, []
+    end = 0
+    for word in _TOKEN.findall(lowered):
+        # No word character lies between two matches, so the word's next occurrence is the
+        # match itself: cheaper than a match object per token. ``tuple.__new__`` builds the
+        # Token without the named tuple's Python-level ``__new__`` (a third of the time).
+        start = find(word, end)
+        end = start + len(word)
+        tokens.append(make(Token, (known(word) or _word_stem(word), start, end)))
+    _last_tokens = (text, tokens)
+    return tokens
 
 
 def stems(text: str) -> list[str]:
     """Stems only, for vocabulary building where offsets do not matter."""
+    last = _last_tokens
+    if last[0] == text:
+        return [token.stem for token in last[1]]
     lowered = _POSSESSIVE.sub("  ", text.lower())
-    return [stem(word.replace(".", "")) for word in _TOKEN.findall(lowered)]
+    return [_word_stem(word) for word in _TOKEN.findall(lowered)]
 
 
 def content_stems(text: str) -> list[str]:

@@ -109,16 +109,20 @@ def add_story_member(
                                        similarity, seen_at)])
 
 
-def add_story_members(conn: Connection, members: Sequence[NewMember]) -> None:
-    """Attach a batch of articles to their stories (bulk), then refresh each story's counts."""
+def add_story_members(conn: Connection, members: Sequence[NewMember]) -> list[int]:
+    """Attach a batch of articles to their stories (bulk), then refresh each story's counts.
+
+    Returns the ``seq`` of each new membership: a worker that holds the assignment lock
+    knows these rows already, and need not read them back in its next catch-up."""
     if not members:
-        return
-    conn.execute(story_members.insert(), [
+        return []
+    inserted = conn.execute(story_members.insert().returning(story_members.c.seq), [
         {"article_id": m.article_id, "story_id": m.story_id, "outlet": m.outlet,
          "reason": m.reason, "matched_article_id": m.matched_article_id,
          "similarity": m.similarity, "seen_at": m.seen_at}
         for m in members
     ])
+    seqs = [int(row[0]) for row in inserted]
     conn.execute(
         update(articles).where(articles.c.id == bindparam("member_id"))
         .values(story_id=bindparam("member_story")),
@@ -139,6 +143,7 @@ def add_story_members(conn: Connection, members: Sequence[NewMember]) -> None:
         [{"counted_id": row[0], "n": row[1], "outlets": row[2], "first": row[3],
           "last": row[4]} for row in counts],
     )
+    return seqs
 
 
 def story_block(conn: Connection, story_id: int, *, limit: int = 20) -> dict[str, Any] | None:

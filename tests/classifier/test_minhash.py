@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import zlib
 
+import numpy as np
 import pytest
 
-from services.classifier.minhash import MinHash, MinHashLSH, optimal_bands
+from services.classifier.minhash import MAX_HASH, MERSENNE_PRIME, MinHash, MinHashLSH, optimal_bands
 
 WIRE_TEXT = ("Iran has shipped short-range ballistic missiles to Russia for use in Ukraine, "
              "Western officials said on Friday, in a transfer that Tehran denies")
@@ -54,3 +55,22 @@ def test_bands_are_the_classic_optimum(threshold: float, num_perm: int,
                                        expected: tuple[int, int]) -> None:
     """The same (bands, rows) datasketch's MinHashLSH picks for these settings."""
     assert optimal_bands(threshold, num_perm) == expected
+
+
+def test_signature_is_the_plain_modulus_of_the_affine_maps() -> None:
+    """The shift-and-add reduction mod 2**61 - 1 gives datasketch's ``(a*h + b) % prime``."""
+    words = WIRE + OTHER + [str(n) for n in range(300)]
+    shingles = _shingles(words)
+    minhash = _signature(words)
+    a, b = minhash.permutations
+    expected = np.full(128, MAX_HASH, dtype=np.uint64)
+    for shingle in shingles:
+        h = np.uint64(zlib.crc32(shingle) & MAX_HASH)
+        mapped = ((h * a + b) % np.uint64(MERSENNE_PRIME)) & np.uint64(MAX_HASH)
+        expected = np.minimum(expected, mapped)
+    assert (minhash.hashvalues == expected).all()
+    extremes = MinHash(num_perm=128, permutations=minhash.permutations, hashfunc=lambda v: int(v))
+    extremes.update_batch([b"0", b"1", str(MAX_HASH).encode(), str(2**31).encode()])
+    plain = [((np.uint64(v) * a + b) % np.uint64(MERSENNE_PRIME)) & np.uint64(MAX_HASH)
+             for v in (0, 1, MAX_HASH, 2**31)]
+    assert (extremes.hashvalues == np.minimum.reduce(plain)).all()
