@@ -83,8 +83,8 @@ def main() -> None:
     parser.add_argument("--weeks", type=Path, required=True)
     parser.add_argument("--stream", type=Path, default=None)
     parser.add_argument("--show", choices=["none", "errors", "alerts"], default="none")
-    parser.add_argument("--out-of-week-labels", type=Path,
-                        default=Path(__file__).resolve().parent / "data" / "topics" / "out_of_week_labels.jsonl")
+    labels_default = Path(__file__).resolve().parent / "data" / "topics" / "out_of_week_labels.jsonl"
+    parser.add_argument("--out-of-week-labels", type=Path, default=labels_default)
     args = parser.parse_args()
 
     spec = yaml.safe_load((args.topic_dir / "topic.yaml").read_text(encoding="utf-8"))
