@@ -7,7 +7,7 @@ the references keep repeating and ordinary news seldom uses). Salience is measur
 the background (``services.classifier.background``): a term is salient when the references
 use it many times more often than everyday news, so feed boilerplate and news filler never
 qualify. The description the user wrote is read as one more reference, and its specific words
-join the subject.
+join the subject (those no reference repeats at ``DESCRIPTION_ONLY_SHARE`` of their weight).
 
 Calibration: each name and subject term weighs ``log(rate) / log(TARGET_RATE)`` where ``rate``
 is its background document rate; the subject is fully matched when the pooled weights of the
@@ -44,6 +44,11 @@ TARGET_RATE = 2e-5  # chance full matches per item, by the independence estimate
 # way; the rest credits the story for using the word at all).
 COMPANION_SHARE = 0.5
 POOLED_DECAY = 0.5  # each further matched group of a clause counts half the one before
+# A subject word only the description uses (no reference repeats it) was written once, to
+# outline the story, not observed in it: beside the topic's ordinary names it is weaker
+# evidence than its rarity says ("Canada" + "analysis", "India" + "regulators" are everyday
+# news), so it weighs this share of a reference word's weight.
+DESCRIPTION_ONLY_SHARE = 0.7
 # A protagonist (a person or firm named in most references, not a place) this rare in ordinary
 # news is the subject itself: "Tyre Nichols", "FTX".
 PROTAGONIST_SHARE = 0.7
@@ -84,8 +89,11 @@ def derive_refinements(
     protagonists = _protagonists(entities, texts)
     entity_stems = {s for terms in entities.values() for t in terms for s in stems(t)}
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
+    described: set[str] = set()
     if wanted:
-        concepts += [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
+        own = [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
+        described = set(own) if references else set()  # a description alone is all it has
+        concepts += own
     _spell_out_acronyms(entities, concepts)
     target = TARGET_RATE
     entity_groups = [
@@ -95,9 +103,11 @@ def derive_refinements(
     ]
     concept_groups = [
         TermGroup(name=f"concept:{c}", label=c, terms=(c,),
-                  weight=_weight(ground.rate(_term_key(c)), target),
-                  given=_weights_beside(_term_key(c), entity_groups, ground, target))
+                  weight=round(_weight(ground.rate(_term_key(c)), target) * share, 3),
+                  given=tuple((name, round(w * share, 3))
+                              for name, w in _weights_beside(_term_key(c), entity_groups, ground, target)))
         for c in concepts
+        for share in (DESCRIPTION_ONLY_SHARE if c in described else 1.0,)
     ]
     groups = entity_groups + concept_groups
     require = tuple(

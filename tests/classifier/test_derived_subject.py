@@ -4,6 +4,8 @@ subject words, weigh a name's everyday companions less beside it, and find a nam
 
 from __future__ import annotations
 
+import pytest
+
 from services.classifier.background import Background
 from services.classifier.salience import EXCLUDED_GROUP, derive_refinements, split_description
 from services.classifier.scorer import TopicScorer
@@ -106,3 +108,27 @@ def test_inflected_forms_and_shared_rare_words_are_aliases_from_data() -> None:
     names = [g for g in derive_refinements(refs, None, Background(docs=10_000, df={})).groups
              if g.name.startswith("entity:")]
     assert len([g for g in names if any("Zorvex" in t for t in g.terms)]) == 1
+
+
+def test_a_word_only_the_description_uses_needs_more_than_an_everyday_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """"Canada" + "analysis" is everyday news: a subject word the user wrote once but no
+    reference repeats weighs less, so beside a common name it no longer completes the subject;
+    beside a rare name ("Leopard") it still does."""
+    from services.classifier import salience
+
+    description = "Leopard tanks for Ukraine and the debate over them."
+    ground = Background(docs=10_000, df={**ORDINARY_DF, "debat": 3.0}, companions={})
+    refinements = derive_refinements(TANK_REFS, description, ground)
+    debate = next(g for g in refinements.groups if g.label == "debate")
+    full = salience._weight(ground.rate("debat"), salience.TARGET_RATE)
+    assert debate.weight == round(full * salience.DESCRIPTION_ONLY_SHARE, 3) < full
+    tanks = next(g for g in refinements.groups if g.label == "tanks")
+    assert tanks.weight == salience._weight(ground.rate("tank"), salience.TARGET_RATE)  # full
+    common = ("Ukraine debate heats up in parliament", "")
+    scorer = _scorer(description, ground)
+    assert scorer.score(*common).score < 0.5
+    assert scorer.score("Leopard debate heats up in parliament", "").score >= 0.5
+    monkeypatch.setattr(salience, "DESCRIPTION_ONLY_SHARE", 1.0)
+    assert _scorer(description, ground).score(*common).score >= 0.5  # full weight: it alerted
