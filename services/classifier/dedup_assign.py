@@ -77,8 +77,8 @@ class StoryAssigner:
         known = store.story_members_of(conn, ids)
         if all(i in known for i in ids):
             return known
-        store.lock_story_assignment(conn)
-        known.update(store.story_members_of(conn, [i for i in ids if i not in known]))
+        if store.lock_story_assignment(conn):
+            known.update(store.story_members_of(conn, [i for i in ids if i not in known]))
         pending = [article for article in batch if article.id not in known]
         if not pending:
             return known

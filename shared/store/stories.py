@@ -20,15 +20,19 @@ def get_story(conn: Connection, story_id: int) -> Row[Any] | None:
 STORY_LOCK_KEY = 0x6E777374  # "nwst": pg_advisory_xact_lock key of story assignment
 
 
-def lock_story_assignment(conn: Connection) -> None:
+def lock_story_assignment(conn: Connection) -> bool:
     """Serialise story assignment across classifier workers until this transaction ends.
 
     PostgreSQL: a transaction-level advisory lock, so two workers can never both open a story
     for one event. SQLite has one writer at a time and the classifier transaction has already
     written its scores when it gets here, so it holds that lock already.
+    True when a lock was taken here: another worker may have committed assignments while
+    this one waited for it, so what was read before the call is to be read again.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
+        return True
+    return False
 
 
 def story_member(conn: Connection, article_id: int) -> Row[Any] | None:
@@ -123,27 +127,29 @@ def add_story_members(conn: Connection, members: Sequence[NewMember]) -> list[in
         for m in members
     ])
     seqs = [int(row[0]) for row in inserted]
-    conn.execute(
-        update(articles).where(articles.c.id == bindparam("member_id"))
-        .values(story_id=bindparam("member_story")),
-        [{"member_id": m.article_id, "member_story": m.story_id} for m in members],
-    )
-    touched = sorted({m.story_id for m in members})
+    # Two statements whatever the batch size: the new rows themselves say each article's story
+    # and each story's counts, so nothing is read back into Python and sent again row by row.
     c = story_members.c
-    counts = conn.execute(
-        select(c.story_id, func.count(), func.count(func.distinct(c.outlet)), func.min(c.seen_at),
-               func.max(c.seen_at))
-        .where(c.story_id.in_(touched)).group_by(c.story_id)
-    ).all()
     conn.execute(
-        update(stories).where(stories.c.id == bindparam("counted_id")).values(
-            article_count=bindparam("n"), outlet_count=bindparam("outlets"),
-            first_seen_at=bindparam("first"), last_seen_at=bindparam("last"),
-        ),
-        [{"counted_id": row[0], "n": row[1], "outlets": row[2], "first": row[3],
-          "last": row[4]} for row in counts],
+        update(articles).where(articles.c.id.in_([m.article_id for m in members]))
+        .values(story_id=select(c.story_id).where(c.article_id == articles.c.id)
+                .scalar_subquery())
+    )
+    conn.execute(
+        update(stories).where(stories.c.id.in_(sorted({m.story_id for m in members}))).values(
+            article_count=_of_story(func.count()), outlet_count=_of_story(func.count(
+                func.distinct(c.outlet))),
+            first_seen_at=_of_story(func.min(c.seen_at)),
+            last_seen_at=_of_story(func.max(c.seen_at)),
+        )
     )
     return seqs
+
+
+def _of_story(aggregate: Any) -> Any:
+    """``aggregate`` over the members of the story row being updated (a correlated subquery)."""
+    return (select(aggregate).where(story_members.c.story_id == stories.c.id)
+            .scalar_subquery())
 
 
 def story_block(conn: Connection, story_id: int, *, limit: int = 20) -> dict[str, Any] | None:
