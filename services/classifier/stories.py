@@ -40,7 +40,7 @@ import math
 import re
 import unicodedata
 import zlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -606,6 +606,9 @@ class StoryIndex:
         self._added = 0
         self._newest = 0.0
         self._last: tuple[StoryArticle, _Features] | None = None
+        # id(article) -> (article, plain text, terms, title, signature), from ``prepare``
+        self._prepared: dict[int, tuple[StoryArticle, StoryArticle, dict[str, float],
+                                        frozenset[str], MinHash | None]] = {}
         self._capitalised: dict[str, int] = {}  # live articles writing the stem as a name
         self._big: dict[StoryId, frozenset[str]] = {}  # big stories and their names
         self._big_at = -BIG_STORIES_EVERY
@@ -725,14 +728,33 @@ class StoryIndex:
             self._last_link = (url, canonical_url(url))
         return self._last_link[1]
 
+    def prepare(self, articles: Sequence[StoryArticle]) -> None:
+        """Featurise articles about to be assigned or added, their MinHash signatures in one
+        numpy pass (per article the numpy overhead was most of a signature's cost).
+
+        Only what does not depend on the window is computed ahead (names do: the window says
+        which capitalised words are names); ``assign``/``add`` of these objects use it."""
+        texts = [replace(a, summary=plain_text(a.summary)) for a in articles]
+        found = [self._features.features(text) for text in texts]
+        copies = [shingles for _, _, shingles in found if len(shingles) >= MIN_SHINGLES]
+        signatures = iter(MinHash.batch(copies, self._minhash([])))
+        self._prepared = {}  # what an earlier batch left unused (articles seen twice)
+        for article, text, (terms, title, shingles) in zip(articles, texts, found, strict=True):
+            minhash = next(signatures) if len(shingles) >= MIN_SHINGLES else None
+            self._prepared[id(article)] = (article, text, terms, title, minhash)
+
     def _features_of(self, article: StoryArticle) -> _Features:
         """Computed once per article: ``assign`` then ``add`` of one article reuse them."""
         if self._last is not None and self._last[0] is article:
             return self._last[1]
-        # Feed summaries carry HTML: its markup ("img src https") is no evidence of anything.
-        text = replace(article, summary=plain_text(article.summary))
-        terms, title, shingles = self._features.features(text)
-        minhash = self._minhash(shingles) if len(shingles) >= MIN_SHINGLES else None
+        prepared = self._prepared.pop(id(article), None)
+        if prepared is not None and prepared[0] is article:
+            _, text, terms, title, minhash = prepared
+        else:
+            # Feed summaries carry HTML: its markup ("img src https") is no evidence of anything.
+            text = replace(article, summary=plain_text(article.summary))
+            terms, title, shingles = self._features.features(text)
+            minhash = self._minhash(shingles) if len(shingles) >= MIN_SHINGLES else None
         names, seen = self._features.names(text, self._is_name)
         features = _Features(terms, title, minhash, names, seen)
         self._last = (article, features)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, or_, select, text, update
+from sqlalchemy import Connection, Row, func, or_, select, text, update
 
 from shared.models import articles, scores, stories, story_alerts, story_members
 from shared.store.base import _insert, as_utc
