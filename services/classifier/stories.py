@@ -845,9 +845,13 @@ class StoryIndex:
         if self._added - self._big_at >= BIG_STORIES_EVERY:
             self._big_at = self._added
             self._big = {}
+            # ``_is_name`` inlined over the centroid's terms (in their order, so ties in
+            # ``nlargest`` fall as before): a stem never written capitalised is no name.
+            written, freq = self._capitalised, self._vectors.doc_freq
             for story_id, centroid in self._centroids.items():
                 if centroid.size >= BIG_STORY_SIZE:
-                    names = (t for t in centroid.weights if len(t) > 2 and self._is_name(t))
+                    names = [t for t in centroid.weights if t in written and len(t) > 2
+                             and written[t] >= NAME_SHARE * freq.get(t, 0)]
                     top = heapq.nlargest(STORY_NAMES, names, key=centroid.weights.__getitem__)
                     self._big[story_id] = frozenset(top)
         return self._big
