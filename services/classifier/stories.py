@@ -844,17 +844,31 @@ class StoryIndex:
         every BIG_STORIES_EVERY articles (amortised)."""
         if self._added - self._big_at >= BIG_STORIES_EVERY:
             self._big_at = self._added
-            self._big = {}
-            # ``_is_name`` inlined over the centroid's terms (in their order, so ties in
-            # ``nlargest`` fall as before): a stem never written capitalised is no name.
-            written, freq = self._capitalised, self._vectors.doc_freq
-            for story_id, centroid in self._centroids.items():
-                if centroid.size >= BIG_STORY_SIZE:
-                    names = [t for t in centroid.weights if t in written and len(t) > 2
-                             and written[t] >= NAME_SHARE * freq.get(t, 0)]
-                    top = heapq.nlargest(STORY_NAMES, names, key=centroid.weights.__getitem__)
-                    self._big[story_id] = frozenset(top)
+            self._big = {
+                story_id: self._story_names(centroid.weights)
+                for story_id, centroid in self._centroids.items()
+                if centroid.size >= BIG_STORY_SIZE
+            }
         return self._big
+
+    def _story_names(self, weights: dict[str, float]) -> frozenset[str]:
+        """The STORY_NAMES heaviest terms of ``weights`` that are names (``_is_name`` inlined).
+
+        A stem never written capitalised is no name, so the names are looked for among the
+        centroid's terms that the window capitalises (one set intersection in C). Which of
+        equal weights ``nlargest`` keeps depends on the terms' order: on a tie at the cut, the
+        terms are walked in the centroid's order, as they always were."""
+        written, freq = self._capitalised, self._vectors.doc_freq
+
+        def is_name(t: str) -> bool:
+            return len(t) > 2 and written[t] >= NAME_SHARE * freq.get(t, 0)
+
+        names = [t for t in weights.keys() & written.keys() if is_name(t)]
+        top = heapq.nlargest(STORY_NAMES + 1, names, key=weights.__getitem__)
+        if len(top) > STORY_NAMES and weights[top[-1]] == weights[top[-2]]:
+            ordered = [t for t in weights if t in written and is_name(t)]
+            top = heapq.nlargest(STORY_NAMES + 1, ordered, key=weights.__getitem__)
+        return frozenset(top[:STORY_NAMES])
 
 
 def _actors_only(unit: dict[str, float], names: frozenset[str], at: float, other: _Entry,
