@@ -859,15 +859,13 @@ class StoryIndex:
         equal weights ``nlargest`` keeps depends on the terms' order: on a tie at the cut, the
         terms are walked in the centroid's order, as they always were."""
         written, freq = self._capitalised, self._vectors.doc_freq
-
-        def is_name(t: str) -> bool:
-            return len(t) > 2 and written[t] >= NAME_SHARE * freq.get(t, 0)
-
-        names = [t for t in weights.keys() & written.keys() if is_name(t)]
+        names = [t for t in weights.keys() & written.keys()
+                 if len(t) > 2 and written[t] >= NAME_SHARE * freq.get(t, 0)]
         top = heapq.nlargest(STORY_NAMES + 1, names, key=weights.__getitem__)
         if len(top) > STORY_NAMES and weights[top[-1]] == weights[top[-2]]:
-            ordered = [t for t in weights if t in written and is_name(t)]
-            top = heapq.nlargest(STORY_NAMES + 1, ordered, key=weights.__getitem__)
+            kept = set(names)
+            top = heapq.nlargest(STORY_NAMES + 1, (t for t in weights if t in kept),
+                                 key=weights.__getitem__)
         return frozenset(top[:STORY_NAMES])
 
 
