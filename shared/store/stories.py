@@ -128,28 +128,30 @@ def add_story_members(conn: Connection, members: Sequence[NewMember]) -> list[in
     ])
     seqs = [int(row[0]) for row in inserted]
     # Two statements whatever the batch size: the new rows themselves say each article's story
-    # and each story's counts, so nothing is read back into Python and sent again row by row.
+    # and each story's counts (one grouped pass over the touched stories' members, joined in
+    # with UPDATE ... FROM), so nothing is read back into Python and sent again row by row.
     c = story_members.c
+    placed = [m.article_id for m in members]
     conn.execute(
-        update(articles).where(articles.c.id.in_([m.article_id for m in members]))
-        .values(story_id=select(c.story_id).where(c.article_id == articles.c.id)
-                .scalar_subquery())
+        update(articles)
+        .where(articles.c.id == c.article_id, c.article_id.in_(placed))
+        .values(story_id=c.story_id)
+    )
+    counted = (
+        select(c.story_id, func.count().label("n"),
+               func.count(func.distinct(c.outlet)).label("outlets"),
+               func.min(c.seen_at).label("first"), func.max(c.seen_at).label("last"))
+        .where(c.story_id.in_(sorted({m.story_id for m in members})))
+        .group_by(c.story_id)
+        .subquery()
     )
     conn.execute(
-        update(stories).where(stories.c.id.in_(sorted({m.story_id for m in members}))).values(
-            article_count=_of_story(func.count()), outlet_count=_of_story(func.count(
-                func.distinct(c.outlet))),
-            first_seen_at=_of_story(func.min(c.seen_at)),
-            last_seen_at=_of_story(func.max(c.seen_at)),
+        update(stories).where(stories.c.id == counted.c.story_id).values(
+            article_count=counted.c.n, outlet_count=counted.c.outlets,
+            first_seen_at=counted.c.first, last_seen_at=counted.c.last,
         )
     )
     return seqs
-
-
-def _of_story(aggregate: Any) -> Any:
-    """``aggregate`` over the members of the story row being updated (a correlated subquery)."""
-    return (select(aggregate).where(story_members.c.story_id == stories.c.id)
-            .scalar_subquery())
 
 
 def story_block(conn: Connection, story_id: int, *, limit: int = 20) -> dict[str, Any] | None:
