@@ -36,6 +36,7 @@ from shared.config import StoriesConfig
 log = logging.getLogger(__name__)
 
 CACHE_KEY = "story_assigner"
+CATCH_UP_CHUNK = 256  # rows featurised together when the index catches up (a rebuild: all)
 WINDOW_SLACK = 1.5  # keep a little more than the window: clocks and feeds disagree
 
 
@@ -77,8 +78,8 @@ class StoryAssigner:
         known = store.story_members_of(conn, ids)
         if all(i in known for i in ids):
             return known
-        store.lock_story_assignment(conn)
-        known.update(store.story_members_of(conn, [i for i in ids if i not in known]))
+        if store.lock_story_assignment(conn):
+            known.update(store.story_members_of(conn, [i for i in ids if i not in known]))
         pending = [article for article in batch if article.id not in known]
         if not pending:
             return known
@@ -87,12 +88,15 @@ class StoryAssigner:
         self.catch_up(conn, min(now, *times.values()))
         new_stories: list[store.NewStory] = []
         placed: list[tuple[Row[Any], str, Any]] = []
+        docs = {article.id: _story_article(article.id, outlet_of(article), article.url,
+                                           article.title, article.summary, times[article.id])
+                for article in pending}
+        self.index.prepare(list(docs.values()))
         for article in pending:
             if article.id in known:
                 continue  # twice in one batch
-            outlet = outlet_of(article)
-            doc = _story_article(article.id, outlet, article.url, article.title,
-                                 article.summary, times[article.id])
+            doc = docs[article.id]
+            outlet = doc.outlet
             found = self.index.assign(doc)
             story_id = found.story_id
             if story_id is None:  # numbered below zero until the rows exist
@@ -136,11 +140,14 @@ class StoryAssigner:
         """
         since = now - self.config.window * WINDOW_SLACK
         rows = store.story_members_since(conn, self.last_seq, since)
-        for row in rows:
-            seen_at = store.as_utc(row.seen_at) or now
-            self.index.add(_story_article(row.article_id, row.outlet, row.url, row.title,
-                                          row.summary, seen_at), int(row.story_id))
-            self.last_seq = max(self.last_seq, int(row.seq))
+        for lo in range(0, len(rows), CATCH_UP_CHUNK):
+            chunk = rows[lo:lo + CATCH_UP_CHUNK]
+            docs = [_story_article(row.article_id, row.outlet, row.url, row.title, row.summary,
+                                   store.as_utc(row.seen_at) or now) for row in chunk]
+            self.index.prepare(docs)
+            for row, doc in zip(chunk, docs, strict=True):
+                self.index.add(doc, int(row.story_id))
+                self.last_seq = max(self.last_seq, int(row.seq))
         if rows:
             log.debug("story index caught up %d assignments to seq %d", len(rows), self.last_seq)
 

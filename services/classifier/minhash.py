@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 MERSENNE_PRIME = (1 << 61) - 1
 MAX_HASH = (1 << 32) - 1
+BATCH_TEXTS = 256  # texts per numpy pass of ``MinHash.batch``: a few MB of products at most
 INTEGRATION_POINTS = 257  # trapezoids for the error integrals; (b, r) is stable well before
 
 
@@ -61,6 +62,33 @@ class MinHash:
         mapped = hashes[:, None] * a
         mapped += b
         self.hashvalues = np.minimum(_mod_mersenne(mapped).min(axis=0), self.hashvalues)
+
+    @classmethod
+    def batch(cls, texts: Sequence[Sequence[bytes]], like: MinHash) -> list[MinHash]:
+        """One signature per shingle list, as ``update_batch`` on a fresh copy of ``like``
+        would give (same permutations and hash), computed in a few numpy calls for the lot:
+        per text the numpy overhead, not the arithmetic, was most of a signature's cost."""
+        found: list[MinHash] = []
+        a, b = like.permutations
+        for lo in range(0, len(texts), BATCH_TEXTS):
+            chunk = texts[lo:lo + BATCH_TEXTS]
+            sizes = np.fromiter((len(t) for t in chunk), dtype=np.int64, count=len(chunk))
+            hashfunc = like.hashfunc
+            hashes = np.fromiter((hashfunc(v) & MAX_HASH for t in chunk for v in t),
+                                 dtype=np.uint64, count=int(sizes.sum()))
+            full = sizes > 0
+            signatures = np.full((len(chunk), like.num_perm), MAX_HASH, dtype=np.uint64)
+            if hashes.size:
+                mapped = hashes[:, None] * a
+                mapped += b
+                starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[full]
+                signatures[full] = np.minimum.reduceat(_mod_mersenne(mapped), starts, axis=0)
+            for row in signatures:
+                minhash = cls(like.num_perm, like.seed, like.hashfunc, like.permutations,
+                              like.scheme)
+                minhash.hashvalues = row
+                found.append(minhash)
+        return found
 
     def jaccard(self, other: MinHash) -> float:
         if other.num_perm != self.num_perm:

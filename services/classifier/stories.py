@@ -40,7 +40,7 @@ import math
 import re
 import unicodedata
 import zlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -606,6 +606,9 @@ class StoryIndex:
         self._added = 0
         self._newest = 0.0
         self._last: tuple[StoryArticle, _Features] | None = None
+        # id(article) -> (article, plain text, terms, title, signature), from ``prepare``
+        self._prepared: dict[int, tuple[StoryArticle, StoryArticle, dict[str, float],
+                                        frozenset[str], MinHash | None]] = {}
         self._capitalised: dict[str, int] = {}  # live articles writing the stem as a name
         self._big: dict[StoryId, frozenset[str]] = {}  # big stories and their names
         self._big_at = -BIG_STORIES_EVERY
@@ -725,14 +728,33 @@ class StoryIndex:
             self._last_link = (url, canonical_url(url))
         return self._last_link[1]
 
+    def prepare(self, articles: Sequence[StoryArticle]) -> None:
+        """Featurise articles about to be assigned or added, their MinHash signatures in one
+        numpy pass (per article the numpy overhead was most of a signature's cost).
+
+        Only what does not depend on the window is computed ahead (names do: the window says
+        which capitalised words are names); ``assign``/``add`` of these objects use it."""
+        texts = [replace(a, summary=plain_text(a.summary)) for a in articles]
+        found = [self._features.features(text) for text in texts]
+        copies = [shingles for _, _, shingles in found if len(shingles) >= MIN_SHINGLES]
+        signatures = iter(MinHash.batch(copies, self._minhash([])))
+        self._prepared = {}  # what an earlier batch left unused (articles seen twice)
+        for article, text, (terms, title, shingles) in zip(articles, texts, found, strict=True):
+            minhash = next(signatures) if len(shingles) >= MIN_SHINGLES else None
+            self._prepared[id(article)] = (article, text, terms, title, minhash)
+
     def _features_of(self, article: StoryArticle) -> _Features:
         """Computed once per article: ``assign`` then ``add`` of one article reuse them."""
         if self._last is not None and self._last[0] is article:
             return self._last[1]
-        # Feed summaries carry HTML: its markup ("img src https") is no evidence of anything.
-        text = replace(article, summary=plain_text(article.summary))
-        terms, title, shingles = self._features.features(text)
-        minhash = self._minhash(shingles) if len(shingles) >= MIN_SHINGLES else None
+        prepared = self._prepared.pop(id(article), None)
+        if prepared is not None and prepared[0] is article:
+            _, text, terms, title, minhash = prepared
+        else:
+            # Feed summaries carry HTML: its markup ("img src https") is no evidence of anything.
+            text = replace(article, summary=plain_text(article.summary))
+            terms, title, shingles = self._features.features(text)
+            minhash = self._minhash(shingles) if len(shingles) >= MIN_SHINGLES else None
         names, seen = self._features.names(text, self._is_name)
         features = _Features(terms, title, minhash, names, seen)
         self._last = (article, features)
@@ -822,13 +844,29 @@ class StoryIndex:
         every BIG_STORIES_EVERY articles (amortised)."""
         if self._added - self._big_at >= BIG_STORIES_EVERY:
             self._big_at = self._added
-            self._big = {}
-            for story_id, centroid in self._centroids.items():
-                if centroid.size >= BIG_STORY_SIZE:
-                    names = (t for t in centroid.weights if len(t) > 2 and self._is_name(t))
-                    top = heapq.nlargest(STORY_NAMES, names, key=centroid.weights.__getitem__)
-                    self._big[story_id] = frozenset(top)
+            self._big = {
+                story_id: self._story_names(centroid.weights)
+                for story_id, centroid in self._centroids.items()
+                if centroid.size >= BIG_STORY_SIZE
+            }
         return self._big
+
+    def _story_names(self, weights: dict[str, float]) -> frozenset[str]:
+        """The STORY_NAMES heaviest terms of ``weights`` that are names (``_is_name`` inlined).
+
+        A stem never written capitalised is no name, so the names are looked for among the
+        centroid's terms that the window capitalises (one set intersection in C). Which of
+        equal weights ``nlargest`` keeps depends on the terms' order: on a tie at the cut, the
+        terms are walked in the centroid's order, as they always were."""
+        written, freq = self._capitalised, self._vectors.doc_freq
+        names = [t for t in weights.keys() & written.keys()
+                 if len(t) > 2 and written[t] >= NAME_SHARE * freq.get(t, 0)]
+        top = heapq.nlargest(STORY_NAMES + 1, names, key=weights.__getitem__)
+        if len(top) > STORY_NAMES and weights[top[-1]] == weights[top[-2]]:
+            kept = set(names)
+            top = heapq.nlargest(STORY_NAMES + 1, (t for t in weights if t in kept),
+                                 key=weights.__getitem__)
+        return frozenset(top[:STORY_NAMES])
 
 
 def _actors_only(unit: dict[str, float], names: frozenset[str], at: float, other: _Entry,

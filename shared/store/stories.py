@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, or_, select, text, update
+from sqlalchemy import Connection, Row, func, or_, select, text, update
 
 from shared.models import articles, scores, stories, story_alerts, story_members
 from shared.store.base import _insert, as_utc
@@ -20,15 +20,19 @@ def get_story(conn: Connection, story_id: int) -> Row[Any] | None:
 STORY_LOCK_KEY = 0x6E777374  # "nwst": pg_advisory_xact_lock key of story assignment
 
 
-def lock_story_assignment(conn: Connection) -> None:
+def lock_story_assignment(conn: Connection) -> bool:
     """Serialise story assignment across classifier workers until this transaction ends.
 
     PostgreSQL: a transaction-level advisory lock, so two workers can never both open a story
     for one event. SQLite has one writer at a time and the classifier transaction has already
     written its scores when it gets here, so it holds that lock already.
+    True when a lock was taken here: another worker may have committed assignments while
+    this one waited for it, so what was read before the call is to be read again.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
+        return True
+    return False
 
 
 def story_member(conn: Connection, article_id: int) -> Row[Any] | None:
@@ -123,25 +127,29 @@ def add_story_members(conn: Connection, members: Sequence[NewMember]) -> list[in
         for m in members
     ])
     seqs = [int(row[0]) for row in inserted]
-    conn.execute(
-        update(articles).where(articles.c.id == bindparam("member_id"))
-        .values(story_id=bindparam("member_story")),
-        [{"member_id": m.article_id, "member_story": m.story_id} for m in members],
-    )
-    touched = sorted({m.story_id for m in members})
+    # Two statements whatever the batch size: the new rows themselves say each article's story
+    # and each story's counts (one grouped pass over the touched stories' members, joined in
+    # with UPDATE ... FROM), so nothing is read back into Python and sent again row by row.
     c = story_members.c
-    counts = conn.execute(
-        select(c.story_id, func.count(), func.count(func.distinct(c.outlet)), func.min(c.seen_at),
-               func.max(c.seen_at))
-        .where(c.story_id.in_(touched)).group_by(c.story_id)
-    ).all()
+    placed = [m.article_id for m in members]
     conn.execute(
-        update(stories).where(stories.c.id == bindparam("counted_id")).values(
-            article_count=bindparam("n"), outlet_count=bindparam("outlets"),
-            first_seen_at=bindparam("first"), last_seen_at=bindparam("last"),
-        ),
-        [{"counted_id": row[0], "n": row[1], "outlets": row[2], "first": row[3],
-          "last": row[4]} for row in counts],
+        update(articles)
+        .where(articles.c.id == c.article_id, c.article_id.in_(placed))
+        .values(story_id=c.story_id)
+    )
+    counted = (
+        select(c.story_id, func.count().label("n"),
+               func.count(func.distinct(c.outlet)).label("outlets"),
+               func.min(c.seen_at).label("first"), func.max(c.seen_at).label("last"))
+        .where(c.story_id.in_(sorted({m.story_id for m in members})))
+        .group_by(c.story_id)
+        .subquery()
+    )
+    conn.execute(
+        update(stories).where(stories.c.id == counted.c.story_id).values(
+            article_count=counted.c.n, outlet_count=counted.c.outlets,
+            first_seen_at=counted.c.first, last_seen_at=counted.c.last,
+        )
     )
     return seqs
 

@@ -74,3 +74,16 @@ def test_signature_is_the_plain_modulus_of_the_affine_maps() -> None:
     plain = [((np.uint64(v) * a + b) % np.uint64(MERSENNE_PRIME)) & np.uint64(MAX_HASH)
              for v in (0, 1, MAX_HASH, 2**31)]
     assert (extremes.hashvalues == np.minimum.reduce(plain)).all()
+
+
+def test_a_batch_of_signatures_equals_one_signature_at_a_time() -> None:
+    """``MinHash.batch`` gives each text the signature ``update_batch`` gives it alone,
+    empty texts and texts cut across numpy passes included."""
+    like = MinHash(num_perm=128, hashfunc=zlib.crc32)
+    texts = [_shingles(WIRE), [], _shingles(OTHER), _shingles(REWRITE),
+             *[_shingles([*OTHER, str(n)]) for n in range(300)], [b"only one"]]
+    for signature, shingles in zip(MinHash.batch(texts, like), texts, strict=True):
+        alone = _signature([], like=like)
+        alone.update_batch(shingles)
+        assert (signature.hashvalues == alone.hashvalues).all()
+        assert signature.permutations is like.permutations and signature.hashfunc is zlib.crc32

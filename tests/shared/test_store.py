@@ -68,3 +68,35 @@ def test_plain_postgres_urls_use_psycopg() -> None:
     assert normalize_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
     assert normalize_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_story_members_in_bulk_set_each_article_story_and_each_story_counts(db_url: str) -> None:
+    """Two batches into two stories: the articles name their story, each story counts its
+    members and distinct outlets and spans their earliest to latest time."""
+    engine = make_engine(db_url)
+    now = store.utcnow().replace(microsecond=0)
+    with engine.begin() as conn:
+        store.sync_feeds(conn, [FeedConfig(url="https://x.org/feed")], now)
+        feed_id = store.enabled_feeds(conn)[0].id
+        ids = [store.upsert_article(conn, feed_id, _article(f"a{n}", f"Report {n}"), now)[0]
+               for n in range(5)]
+        quake, floods = (store.create_story(conn, title=t, first_article_id=i, seen_at=now)
+                         for t, i in (("Quake", ids[0]), ("Floods", ids[3])))
+
+        def member(n: int, story: int, outlet: str, hours: int) -> store.NewMember:
+            return store.NewMember(ids[n], story, outlet, "same_event", None, 0.5,
+                                   now + timedelta(hours=hours))
+
+        store.add_story_members(conn, [member(0, quake, "Wire", 0), member(1, quake, "Wire", 2),
+                                       member(3, floods, "Daily", 1)])
+        seqs = store.add_story_members(conn, [member(2, quake, "Herald", -1),
+                                              member(4, floods, "Daily", 5)])
+        assert len(seqs) == 2 and seqs == sorted(seqs)
+        counts = {s: (row.article_count, row.outlet_count, store.as_utc(row.first_seen_at),
+                      store.as_utc(row.last_seen_at))
+                  for s in (quake, floods) if (row := store.get_story(conn, s)) is not None}
+        placed = {i: store.get_article(conn, i).story_id for i in ids}  # type: ignore[union-attr]
+    assert counts == {quake: (3, 2, now - timedelta(hours=1), now + timedelta(hours=2)),
+                      floods: (2, 1, now + timedelta(hours=1), now + timedelta(hours=5))}
+    assert placed == {ids[0]: quake, ids[1]: quake, ids[2]: quake, ids[3]: floods,
+                      ids[4]: floods}
