@@ -194,7 +194,7 @@ class _Featurizer:
         counts: dict[str, float] = {}
         for text, stems, weight in ((article.title, title_stems, TITLE_WEIGHT),
                                     (article.summary, self._stem_words(summary_words), 1.0)):
-            names = self._name_stems(text)
+            names = self._name_stems(_NAME.findall(text))
             for found, boost in ((stems, weight), (names, weight * NAME_WEIGHT)):
                 for term in found:
                     counts[term] = counts.get(term, 0.0) + boost
@@ -206,11 +206,11 @@ class _Featurizer:
         ]
         return terms, frozenset(title_stems), shingles
 
-    def _name_stems(self, text: str) -> list[str]:
-        """Stems of the capitalised words and figures, cached per name (names recur more
-        than any other words); the same as stemming the names joined by spaces."""
+    def _name_stems(self, names: list[str]) -> list[str]:
+        """Stems of capitalised words and figures, cached per name (names recur more than
+        any other words); the same as stemming the names joined by spaces."""
         cache, out = self._names, []
-        for name in _NAME.findall(text):
+        for name in names:
             found = cache.get(name)
             if found is None:
                 found = self._stem_words(_words(name))
@@ -237,11 +237,8 @@ class _Featurizer:
                 opens = _SENTENCE_START.search(text, max(0, match.start() - 8),
                                                match.start()) is not None
                 (maybe if opens or text is article.title else inside).append(word)
-        seen = frozenset(self._stems(" ".join(inside)))
-        return seen | {t for t in self._stems(" ".join(maybe)) if is_name(t)}, seen
-
-    def _stems(self, text: str) -> list[str]:
-        return self._stem_words(_words(text))
+        seen = frozenset(self._name_stems(inside))
+        return seen | {t for t in self._name_stems(maybe) if is_name(t)}, seen
 
     def _stem_words(self, words: list[str]) -> list[str]:
         """Stemmed content words; stems are cached because news vocabulary repeats."""
