@@ -21,7 +21,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.classifier.lexicon import GroupMatch, Lexicon
@@ -35,6 +35,7 @@ from services.classifier.text import (
     passages,
     plain_text,
     segment_starts,
+    time_frames,
     tokenize,
 )
 from shared.topics import Refinements, ResolvedTopic, TermGroup
@@ -109,7 +110,9 @@ class TopicScorer:
             else topic.refinements
         )
         groups = self.refinements.groups
-        self._lexicon = Lexicon((g.name, g.terms) for g in groups)
+        # A refined topic lists Polish terms for the Polish feeds: their other inflections
+        # match through the Polish stemmer. Derived topics' terms come from English references.
+        self._lexicon = Lexicon(((g.name, g.terms) for g in groups), polish=not self.derived)
         self._labels = {g.name: g.label for g in groups}
         self._weights = {
             g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
@@ -179,6 +182,8 @@ class TopicScorer:
                 if g.name in matches and not any(u in matches for u in g.unless)
             )
         )
+        dated = self._dated_subject(matches, tokens, text, len(title_text), weak)
+        weak |= {name for name, _ in dated}
         weakly = [
             c
             for index, c in enumerate(self.refinements.require)
@@ -253,7 +258,7 @@ class TopicScorer:
             z = min(z, _logit(self.topic.threshold) - WEAK_SUBJECT_MARGIN)
         value = 1.0 / (1.0 + math.exp(-z))
         notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued,
-                       located, subject_weak, scene)
+                       located, subject_weak, scene, self._dated_notes(dated, matches))
         explanation = self._explain(value, matches, notes, hit, components, z)
         return Score(self.topic.id, round(value, 4), explanation)
 
@@ -296,6 +301,9 @@ class TopicScorer:
             alone = " (weak evidence alone never alerts)" if (
                 notes.subject_weak and clause == self.refinements.require[-1]) else ""
             penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}{alone}")
+        if notes.dated and self.refinements.require[-1] in notes.weakly + notes.missing:
+            # A time frame took the subject's strong evidence: say so first.
+            penalties[:0] = notes.dated
         if notes.scene:
             # The headline's structure decided: say so first.
             penalties.insert(0, notes.scene)
@@ -402,6 +410,49 @@ class TopicScorer:
             f"'{scene}', which sets the scene: not the subject"
         )
 
+    def _dated_subject(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int,
+        weak: set[str],
+    ) -> list[tuple[str, str]]:
+        """Subject groups named only inside a time frame while the headline reports another
+        event: "North Korea test-fires missiles" / "The launch came just before Kim's meeting
+        with Putin" reports the launch, and the meeting only dates it (the main-event rule).
+        Returns (group, frame) for each such group."""
+        if self.derived or not any(matches[g].in_title for g in self.refinements.contexts if g in matches):
+            return []
+        frames = time_frames(text)
+        if not frames:
+            return []
+
+        def frame_of(position: int) -> tuple[int, int] | None:
+            start = tokens[position].start
+            return next((f for f in frames if f[0] <= start < f[1]), None)
+
+        # The headline must report the other event itself, not only date it.
+        if not any(
+            tokens[p].start < title_end and not frame_of(p)
+            for g in self.refinements.contexts if g in matches for p in matches[g].positions
+        ):
+            return []
+        dated: list[tuple[str, str]] = []
+        for name in self.refinements.require[-1]:
+            if name not in matches or name in weak:
+                continue
+            spans = [frame_of(p) for p in matches[name].positions]
+            if all(spans):
+                first = spans[0]
+                assert first is not None
+                dated.append((name, text[first[0]:first[1]].strip()))
+        return dated
+
+    def _dated_notes(self, dated: list[tuple[str, str]], matches: dict[str, GroupMatch]) -> list[str]:
+        events = [self._labels[g] for g in self.refinements.contexts if g in matches and matches[g].in_title]
+        return [
+            f"{self._labels[name]} ({', '.join(matches[name].surfaces[:2])}) only in '{frame}', "
+            f"which dates another event ({events[0]}): not the subject"
+            for name, frame in dated
+        ]
+
     def _only_unlearned(self, index: int, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> bool:
         """A pooled topic's actors clause needs no minimum, but when readers marked every name it
         matched as misleading (learned weight below 1) it is weak, as a refined clause would be."""
@@ -507,6 +558,7 @@ class _Notes:
     located: bool = True
     subject_weak: bool = False
     scene: str | None = None
+    dated: list[str] = field(default_factory=list)
 
 
 def _resolve_aliases(

@@ -58,6 +58,35 @@ def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
+# Polish feeds inflect every noun and verb ("Rosja", "Rosji", "Rosję"; "wysyła", "wysyłają"):
+# a Polish text is also matched through the Polish Snowball stemmer, so one listed form of a
+# Polish term matches its other inflections. A text is Polish when at least this many of its
+# words carry letters only Polish writes (cheap, and English news naming "Łódź" once is not).
+_polish_stemmer = Stemmer.Stemmer("polish")
+_POLISH_WORD = re.compile(r"[^\W\d_]*[ąćęłńśźż][^\W\d_]*")
+POLISH_MIN_WORDS = 2
+
+
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def polish_stem(word: str) -> str:
+    """Stem one lowercase word as Polish (the calibre rule as in ``stem``)."""
+    if _CALIBRE.fullmatch(word):
+        return CALIBRE_STEM
+    return str(_polish_stemmer.stemWord(word.replace(".", "")))
+
+
+def polish_stems(text: str) -> list[str]:
+    """Polish stems of a term or text, word for word as ``stems`` splits it."""
+    lowered = _POSSESSIVE.sub("  ", text.lower())
+    return [polish_stem(word) for word in _TOKEN.findall(lowered)]
+
+
+def is_polish(text: str) -> bool:
+    """Whether a text reads as Polish (enough words with Polish-only letters)."""
+    words = _POLISH_WORD.finditer(text.lower())
+    return sum(1 for _, _word in zip(range(POLISH_MIN_WORDS), words, strict=False)) >= POLISH_MIN_WORDS
+
+
 STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in ENGLISH_STOP_WORDS) | frozenset(ENGLISH_STOP_WORDS)
 
 
@@ -120,6 +149,25 @@ def headline_main_end(title: str) -> int:
     """Where a headline's main clause ends: at its first subordinate clause, else its end."""
     found = _SUBORDINATE.search(title)
     return found.start() if found else len(title)
+
+
+# A time frame: "... just before Kim's meeting with Putin", "na kilka godzin przed spotkaniem
+# Kim Dzong Una z Putinem". What it names dates another event; it runs to the clause's end.
+_TIME_FRAME = re.compile(
+    r"\b(?:before|ahead\s+of|after|following|on\s+the\s+eve\s+of|in\s+the\s+run-up\s+to"
+    r"|przed|w\s+przeddzień)\s",
+    re.IGNORECASE,
+)
+_FRAME_END = re.compile(r"[,.;:!?()\[\]\"“”]|\s[–—-]\s")
+
+
+def time_frames(text: str) -> list[tuple[int, int]]:
+    """Character spans of time-frame phrases (cue to the end of its clause)."""
+    spans: list[tuple[int, int]] = []
+    for cue in _TIME_FRAME.finditer(text):
+        end = _FRAME_END.search(text, cue.end())
+        spans.append((cue.start(), end.start() if end else len(text)))
+    return spans
 
 
 def clause_starts(text: str, title_end: int) -> list[int]:
