@@ -63,7 +63,8 @@ def stem(word: str) -> str:
 # Polish term matches its other inflections. A text is Polish when at least this many of its
 # words carry letters only Polish writes (cheap, and English news naming "Łódź" once is not).
 _polish_stemmer = Stemmer.Stemmer("polish")
-_POLISH_WORD = re.compile(r"[^\W\d_]*[ąćęłńśźż][^\W\d_]*")
+_POLISH_LETTER = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
+_NON_WORD = re.compile(r"[\W\d_]")
 POLISH_MIN_WORDS = 2
 
 
@@ -83,8 +84,14 @@ def polish_stems(text: str) -> list[str]:
 
 def is_polish(text: str) -> bool:
     """Whether a text reads as Polish (enough words with Polish-only letters)."""
-    words = _POLISH_WORD.finditer(text.lower())
-    return sum(1 for _, _word in zip(range(POLISH_MIN_WORDS), words, strict=False)) >= POLISH_MIN_WORDS
+    position = 0
+    for _ in range(POLISH_MIN_WORDS):
+        letter = _POLISH_LETTER.search(text, position)
+        if letter is None:
+            return False
+        gap = _NON_WORD.search(text, letter.end())  # the next word starts after this one
+        position = gap.end() if gap else len(text)
+    return True
 
 
 STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in ENGLISH_STOP_WORDS) | frozenset(ENGLISH_STOP_WORDS)
