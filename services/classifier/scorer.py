@@ -37,6 +37,7 @@ from services.classifier.text import (
     segment_starts,
     time_frames,
     tokenize,
+    who_clauses,
 )
 from shared.topics import Refinements, ResolvedTopic, TermGroup
 
@@ -245,6 +246,7 @@ class TopicScorer:
         )
         scene = (
             self._headline_scene(matches, tokens, title_text)
+            or self._background_actor(matches, tokens, text, len(title_text))
             if not missing and not is_digest(title_text) else None
         )
         framed = self.refinements.pooled_decay > 0 and not missing and (
@@ -444,6 +446,43 @@ class TopicScorer:
                 assert first is not None
                 dated.append((name, text[first[0]:first[1]].strip()))
         return dated
+
+    def _background_actor(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int
+    ) -> str | None:
+        """The first actor (the supplier) named only in the summary's relative clauses about a
+        person, each telling what that person did in another event ("a Ukrainian pilot who shot
+        down five Iranian drones in one day has said he could fly a western jet"): the clause
+        is the person's background, and the article is about something else. Returns the
+        explanation, or None."""
+        require = self.refinements.require
+        if self.derived or len(require) < 2:
+            return None
+        actors = [g for g in require[0] if g in matches]
+        positions = [p for g in actors for p in matches[g].positions]
+        if not positions or any(tokens[p].start < title_end for p in positions):
+            return None
+        clauses = who_clauses(text, title_end)
+        if not clauses:
+            return None
+        events = [p for g in self.refinements.contexts if g in matches for p in matches[g].positions]
+
+        def clause_of(position: int) -> tuple[int, int] | None:
+            start = tokens[position].start
+            return next((c for c in clauses if c[0] <= start < c[1]), None)
+
+        spans = {clause_of(p) for p in positions}
+        if None in spans or not all(
+            any(clause_of(e) == span for e in events) for span in spans
+        ):
+            return None
+        first = min(c for c in spans if c is not None)
+        said = ", ".join(dict.fromkeys(s for g in actors for s in matches[g].surfaces))
+        label = self._labels[actors[0]]
+        return (
+            f"{label} ({said}) only in '{text[first[0]:first[1]].strip()}', which tells who "
+            f"someone is: background, not the subject"
+        )
 
     def _dated_notes(self, dated: list[tuple[str, str]], matches: dict[str, GroupMatch]) -> list[str]:
         events = [self._labels[g] for g in self.refinements.contexts if g in matches and matches[g].in_title]

@@ -177,6 +177,26 @@ def time_frames(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A relative clause about a person ("a pilot who shot down five Iranian drones in one day has
+# said ..."): it tells who the person is. It ends at a punctuation mark or where the main
+# clause resumes with its verb ("has said", "told").
+_WHO = re.compile(r"\b(?:who|whose)\s+(?:\w+\s+)?", re.IGNORECASE)
+_WHO_END = re.compile(
+    r"[,.;:!?()\"“”]|\s[–—-]\s|\s(?:has|have|had|is|are|was|were|will|would|can|could|says|said"
+    r"|told|tells|explains|explained|wants|believes|recalls|recalled)\b",
+    re.IGNORECASE,
+)
+
+
+def who_clauses(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Character spans of relative clauses about a person from ``start`` on."""
+    spans: list[tuple[int, int]] = []
+    for who in _WHO.finditer(text, start):
+        end = _WHO_END.search(text, who.end())
+        spans.append((who.start(), end.start() if end else len(text)))
+    return spans
+
+
 def clause_starts(text: str, title_end: int) -> list[int]:
     """Character offsets where clauses begin: sentences, headline parts, and subordinate
     clauses anywhere ("Putin and Kim dine | after two-hour meeting")."""

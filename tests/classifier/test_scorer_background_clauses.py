@@ -1,0 +1,113 @@
+"""Background and inflection on real streams: a Polish text inflects the words the topic lists
+once, "arm" is a verb only in context, a time frame only dates another event, and a relative
+clause about a person tells who that person is.
+
+Texts are our own, written in the style of the feeds where each class was seen.
+"""
+
+from __future__ import annotations
+
+from services.classifier.lexicon import Lexicon
+from services.classifier.scorer import TopicScorer
+from services.classifier.text import is_polish, tokenize
+
+THRESHOLD = 0.5
+
+
+def _groups(lexicon: Lexicon, text: str) -> dict[str, list[str]]:
+    return {name: match.surfaces for name, match in lexicon.match(text, tokenize(text), len(text)).items()}
+
+
+def test_a_polish_text_matches_other_inflections_of_a_listed_word() -> None:
+    lexicon = Lexicon([("transfer", ["wysyła"]), ("tech", ["podwójnego zastosowania"])], polish=True)
+    found = _groups(lexicon, "Chińskie firmy wysyłają sprzęt o podwójnym zastosowaniu")
+    assert found == {"transfer": ["wysyłają"], "tech": ["podwójnym zastosowaniu"]}
+
+
+def test_polish_inflection_is_off_for_english_texts_and_unless_asked() -> None:
+    """One Polish word quoted in an English report does not make the report Polish."""
+    english = Lexicon([("transfer", ["wysyła"])], polish=True)
+    assert _groups(english, "The Polish daily's headline used the verb wysyłają") == {}
+    plain = Lexicon([("transfer", ["wysyła"])])
+    assert _groups(plain, "Chińskie firmy wysyłają części") == {}
+
+
+def test_names_and_clipped_english_words_do_not_inflect() -> None:
+    """The stemmer would make "Raisa" of "Raisi" and "mad" of "made": names are listed in
+    their forms, and a term whose words it cuts short keeps its English match only."""
+    lexicon = Lexicon([("iran", ["Raisi"]), ("origin", ["made in Iran"])], polish=True)
+    found = _groups(lexicon, "Rosjanka Raisa żyje w strachu, mówi, że mad inna")
+    assert found == {}
+
+
+def test_polish_is_told_by_its_letters() -> None:
+    assert is_polish("Chiny pomagają zbroić Rosję")
+    assert not is_polish("Officials in Łódź said nothing")
+    assert not is_polish("China helps arm Russia")
+
+
+def test_china_helping_arm_russia_with_dual_use_goods_is_relevant_in_polish(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "Raport: Chiny pomagają zbroić Rosję",
+        "Chińskie firmy wysyłają do Rosji podzespoły o podwójnym zastosowaniu, wynika z danych celnych.",
+    )
+    assert result.score >= THRESHOLD
+    assert "zbroić" in result.explanation["subject"]
+
+
+def test_helps_arm_is_the_verb_and_a_call_to_arms_is_not(axis_scorer: TopicScorer) -> None:
+    armed = axis_scorer.score(
+        "US says China helps arm Russia",
+        "Officials say Beijing is quietly supplying dual-use goods to Moscow.",
+    )
+    assert armed.score >= THRESHOLD
+    assert "helps arm" in armed.explanation["subject"]
+    figure = axis_scorer.score("Kremlin issues a call to arms", "Putin and Xi urge their people to prepare.")
+    assert figure.score < THRESHOLD
+
+
+def test_a_summit_that_only_dates_a_missile_test_is_not_the_subject(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "North Korea test-fires ballistic missiles into the sea",
+        "The launch came hours before Kim Jong Un's expected meeting with Vladimir Putin "
+        "in Russia's Far East.",
+    )
+    assert result.score < THRESHOLD
+    assert "which dates another event (a missile test)" in result.explanation["penalties"][0]
+
+
+def test_the_same_in_a_polish_report(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "Korea Północna wystrzeliła rakiety balistyczne",
+        "Do startu doszło na kilka godzin przed spotkaniem Kim Dzong Una z Władimirem Putinem.",
+    )
+    assert result.score < THRESHOLD
+    assert "'przed spotkaniem Kim Dzong Una z Władimirem Putinem'" in result.explanation["summary"]
+
+
+def test_a_summit_headline_dating_the_test_is_still_the_summit(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "Putin and Kim hold talks on weapons",
+        "The talks came after North Korea test-fired missiles into the sea.",
+    )
+    assert result.score >= THRESHOLD
+
+
+def test_a_supplier_only_in_who_someone_is_is_background(axis_scorer: TopicScorer) -> None:
+    """An interview with a medic who once treated the wounded of an Iranian-drone attack is
+    about the medic's plans, not about Iran's drones."""
+    result = axis_scorer.score(
+        "Ukrainian medic: I want to train nurses abroad",
+        "A Ukrainian medic who treated soldiers wounded in an attack by Iranian drones has said she "
+        "hopes to study in Poland before returning to Russia's front line.",
+    )
+    assert result.score < THRESHOLD
+    assert "which tells who someone is: background" in result.explanation["summary"]
+
+
+def test_a_supplier_in_a_clause_about_what_a_trader_shipped_is_the_subject(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "Treasury sanctions trader",
+        "The Treasury sanctioned a trader who shipped Iranian drone parts to Russia, officials said.",
+    )
+    assert result.score >= THRESHOLD
