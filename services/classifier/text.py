@@ -117,8 +117,11 @@ _TITLE_SPLIT = re.compile(r"\s(?:\||•|–|—|-)\s|;\s|\s+as\s+", re.IGNORECAS
 # A digest or live blog strings unrelated stories into one sentence ("missiles destroyed in
 # Crimea, as Xi tells Putin ..."): its sentences are cut at these joints too.
 _DIGEST_SPLIT = re.compile(r",\s+(?:as|while|and|but|plus)\s+|;\s|\s[–—]\s|\s+as\s+", re.IGNORECASE)
+# "live" marks a live blog only as a label ("war live:", "– live", "Live updates"), not as
+# the verb or adjective ("wants to live in South Korea", "live action").
 _DIGEST_TITLE = re.compile(
-    r"\b(?:live|latest|at a glance|what we know|first thing|briefing|newsletter|round-?up|"
+    r"\b(?:live(?=\s*(?:[:|!]|$))|^\s*live|live\s+(?:updates?|blog|briefing|tracker|coverage)"
+    r"|latest|at a glance|what we know|first thing|briefing|newsletter|round-?up|"
     r"key events|as it happened|morning report|evening report|in brief|news wrap|digest|"
     r"day \d+ of)\b",
     re.IGNORECASE,

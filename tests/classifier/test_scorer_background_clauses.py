@@ -111,3 +111,23 @@ def test_a_supplier_in_a_clause_about_what_a_trader_shipped_is_the_subject(axis_
         "The Treasury sanctioned a trader who shipped Iranian drone parts to Russia, officials said.",
     )
     assert result.score >= THRESHOLD
+
+
+def test_to_live_somewhere_is_no_live_blog(axis_scorer: TopicScorer) -> None:
+    """"live" labels a live blog ("war live:", "– live"), not a soldier's wish to live abroad:
+    the headline and the first summary sentence are one passage."""
+    result = axis_scorer.score(
+        "Captured North Korean soldier says he wants to live in Seoul",
+        "The soldier, held by Ukraine since the fighting in Kursk, told a visiting South Korean MP "
+        "he was ready to defect.",
+    )
+    assert result.score >= THRESHOLD
+
+
+def test_the_general_assembly_names_no_general_and_nothing_assembled(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "China and Brazil host a peace group on Ukraine",
+        "Envoys met on the sidelines of the UN General Assembly, where the group's launch was announced.",
+    )
+    assert result.score < THRESHOLD
+    assert "troops" not in " ".join(result.explanation["evidence"])
