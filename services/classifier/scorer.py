@@ -451,10 +451,10 @@ class TopicScorer:
         self, matches: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int
     ) -> str | None:
         """The first actor (the supplier) named only in the summary's relative clauses about a
-        person, each telling what that person did in another event ("a Ukrainian pilot who shot
-        down five Iranian drones in one day has said he could fly a western jet"): the clause
-        is the person's background, and the article is about something else. Returns the
-        explanation, or None."""
+        person, none of which says anything changed hands ("a Ukrainian pilot who shot down
+        five Iranian drones in one day has said he could fly a western jet"): the clause is the
+        person's background, and the article is about something else ("a trader who shipped
+        Iranian drone parts to Russia" is not). Returns the explanation, or None."""
         require = self.refinements.require
         if self.derived or len(require) < 2:
             return None
@@ -465,16 +465,16 @@ class TopicScorer:
         clauses = who_clauses(text, title_end)
         if not clauses:
             return None
-        events = [p for g in self.refinements.contexts if g in matches for p in matches[g].positions]
+        # The weak groups are the words of things changing hands or ties ("shipped", "deal",
+        # "sanctions"): a clause with them is what the person did for the topic, not background.
+        dealt = [p for g in self.refinements.weak if g in matches for p in matches[g].positions]
 
         def clause_of(position: int) -> tuple[int, int] | None:
             start = tokens[position].start
             return next((c for c in clauses if c[0] <= start < c[1]), None)
 
         spans = {clause_of(p) for p in positions}
-        if None in spans or not all(
-            any(clause_of(e) == span for e in events) for span in spans
-        ):
+        if None in spans or any(clause_of(p) in spans for p in dealt):
             return None
         first = min(c for c in spans if c is not None)
         said = ", ".join(dict.fromkeys(s for g in actors for s in matches[g].surfaces))

@@ -168,7 +168,7 @@ _TIME_FRAME = re.compile(
     r"|przed|w\s+przeddzień)\s",
     re.IGNORECASE,
 )
-_FRAME_END = re.compile(r"[,.;:!?()\[\]\"“”]|\s[–—-]\s")
+_FRAME_END = re.compile(r"[,.;:!?()\[\]\"“”\n]|\s[–—-]\s")  # "\n": where the headline ends
 
 
 def time_frames(text: str) -> list[tuple[int, int]]:
@@ -181,12 +181,15 @@ def time_frames(text: str) -> list[tuple[int, int]]:
 
 
 # A relative clause about a person ("a pilot who shot down five Iranian drones in one day has
-# said ..."): it tells who the person is. It ends at a punctuation mark or where the main
-# clause resumes with its verb ("has said", "told").
-_WHO = re.compile(r"\b(?:who|whose)\s+(?:\w+\s+)?", re.IGNORECASE)
-_WHO_END = re.compile(
-    r"[,.;:!?()\"“”]|\s[–—-]\s|\s(?:has|have|had|is|are|was|were|will|would|can|could|says|said"
-    r"|told|tells|explains|explained|wants|believes|recalls|recalled)\b",
+# said ...", "the president, whose cities Iranian drones have hit, said ..."): it tells who the
+# person is. Set off by a comma, it runs to the next punctuation mark; else to where the main
+# clause resumes with its verb ("has said", "told"), past the clause's own first verb.
+_WHO = re.compile(r"(,\s*)?\b(who|whose)\s", re.IGNORECASE)
+_NEXT_WORD = re.compile(r"\S+")
+_PUNCTUATION = re.compile(r"[,.;:!?()\"“”\n]|\s[–—-]\s")
+_MAIN_VERB = re.compile(
+    r"\s(?:has|have|had|is|are|was|were|will|would|can|could|says|said|told|tells|explains"
+    r"|explained|wants|believes|recalls|recalled)\b",
     re.IGNORECASE,
 )
 
@@ -195,8 +198,18 @@ def who_clauses(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Character spans of relative clauses about a person from ``start`` on."""
     spans: list[tuple[int, int]] = []
     for who in _WHO.finditer(text, start):
-        end = _WHO_END.search(text, who.end())
-        spans.append((who.start(), end.start() if end else len(text)))
+        stop = _PUNCTUATION.search(text, who.end())
+        end = stop.start() if stop else len(text)
+        if who.group(1) is None:
+            # Past the word after "who" (its verb) or "whose" (its noun, then its verb).
+            first = _NEXT_WORD.match(text, who.end())
+            position = first.end() if first else who.end()
+            if who.group(2).lower() == "whose":
+                own = _MAIN_VERB.search(text, position, end)
+                position = own.end() if own else position
+            verb = _MAIN_VERB.search(text, position, end)
+            end = verb.start() if verb else end
+        spans.append((who.start(2), end))
     return spans
 
 

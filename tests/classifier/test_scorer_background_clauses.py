@@ -131,3 +131,13 @@ def test_the_general_assembly_names_no_general_and_nothing_assembled(axis_scorer
     )
     assert result.score < THRESHOLD
     assert "troops" not in " ".join(result.explanation["evidence"])
+
+
+def test_whose_clause_set_off_by_commas_is_background_too(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "Zelensky: we will not negotiate with Putin",
+        "The Ukrainian president, whose cities have been hit by Iranian drones, told a summit in Bali "
+        "that Russia must withdraw.",
+    )
+    assert result.score < THRESHOLD
+    assert "'whose cities have been hit by Iranian drones'" in result.explanation["summary"]
