@@ -63,7 +63,7 @@ class Lexicon:
                     words = tuple(written.lower().replace("-", " ").split()) if exact else ()
                     self._by_first[term_stems[0]].append(Phrase(name, term_stems, words))
                     inflected = _polish_form(written) if polish else None
-                    if inflected and inflected != term_stems:
+                    if inflected:
                         self._by_first_polish[inflected[0]].append(
                             Phrase(name, inflected, words, polish=True))
         for index in (self._by_first, self._by_first_polish):

@@ -141,3 +141,23 @@ def test_whose_clause_set_off_by_commas_is_background_too(axis_scorer: TopicScor
     )
     assert result.score < THRESHOLD
     assert "'whose cities have been hit by Iranian drones'" in result.explanation["summary"]
+
+
+def test_polish_words_for_troops_pacts_and_sanctions_inflect(axis_scorer: TopicScorer) -> None:
+    """One form each is listed ("żołnierze", "traktat", "sankcje"); the reports use others."""
+    troops = axis_scorer.score(
+        "Korea Północna wysłała żołnierzy do Rosji",
+        "Według wywiadu Korei Południowej tysiące żołnierzy trafi na front.",
+    )
+    assert troops.score >= THRESHOLD
+    assert "żołnierzy" in troops.explanation["subject"]
+    pact = axis_scorer.score(
+        "Iran i Rosja podpisały traktat o strategicznym partnerstwie",
+        "Prezydenci obu krajów podpisali dokument na Kremlu.",
+    )
+    assert pact.score >= THRESHOLD
+    sanctions = axis_scorer.score(
+        "USA nałożyły sankcje na chińskie firmy",
+        "Firmy miały dostarczać Rosji komponenty do dronów.",
+    )
+    assert sanctions.score >= THRESHOLD
