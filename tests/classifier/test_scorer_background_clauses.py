@@ -161,3 +161,19 @@ def test_polish_words_for_troops_pacts_and_sanctions_inflect(axis_scorer: TopicS
         "Firmy miały dostarczać Rosji komponenty do dronów.",
     )
     assert sanctions.score >= THRESHOLD
+
+
+def test_engines_are_no_engineers_and_engineers_no_engines(axis_scorer: TopicScorer) -> None:
+    """One stem, two senses: the parts and the people are told apart by the written form."""
+    engines = axis_scorer.score(
+        "Russia buys Chinese drone engines",
+        "Customs records show the engines were shipped through Kazakhstan.",
+    )
+    assert engines.score >= THRESHOLD
+    assert "troops" not in " ".join(engines.explanation["evidence"])
+    space = axis_scorer.score(
+        "Iran and Russia agree to train engineers for civilian space programme",
+        "The space agencies will cooperate on remote-sensing satellites.",
+    )
+    assert space.score < THRESHOLD
+    assert "technology" not in " ".join(space.explanation["evidence"])
