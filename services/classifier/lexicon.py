@@ -29,6 +29,7 @@ class Phrase:
     stems: tuple[str, ...]
     exact: tuple[str, ...] = ()  # lowercase words the text must show as written
     polish: bool = False  # compiled through the Polish stemmer: compare Polish stems
+    sense: bool = False  # another sense of topic words: takes its words from every group
 
 
 @dataclass
@@ -47,9 +48,18 @@ class GroupMatch:
 
 
 class Lexicon:
-    """Term groups compiled for longest-match phrase lookup."""
+    """Term groups compiled for longest-match phrase lookup.
 
-    def __init__(self, groups: Iterable[tuple[str, Sequence[str]]], *, polish: bool = False) -> None:
+    ``senses``: groups naming other senses of topic words ("think tank", "satellite state"). A
+    phrase of theirs takes its words from every group: the longer phrases that matched where it
+    starts stay, the shorter ones (and the words it covers) are not read as topic terms.
+    """
+
+    def __init__(
+        self, groups: Iterable[tuple[str, Sequence[str]]], *, polish: bool = False,
+        senses: Iterable[str] = (),
+    ) -> None:
+        sense_groups = frozenset(senses)
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
         self._by_first_polish: dict[str, list[Phrase]] = defaultdict(list)
         self.group_names: list[str] = []
@@ -61,14 +71,15 @@ class Lexicon:
                 term_stems = tuple(stems(written))
                 if term_stems:
                     words = tuple(written.lower().replace("-", " ").split()) if exact else ()
-                    self._by_first[term_stems[0]].append(Phrase(name, term_stems, words))
+                    sense = name in sense_groups
+                    self._by_first[term_stems[0]].append(Phrase(name, term_stems, words, sense=sense))
                     inflected = _polish_form(written) if polish else None
                     if inflected:
                         self._by_first_polish[inflected[0]].append(
-                            Phrase(name, inflected, words, polish=True))
+                            Phrase(name, inflected, words, polish=True, sense=sense))
         for index in (self._by_first, self._by_first_polish):
             for phrases in index.values():
-                phrases.sort(key=lambda p: len(p.stems), reverse=True)
+                phrases.sort(key=_precedence, reverse=True)
 
     def match(self, text: str, tokens: Sequence[Token], title_end: int) -> dict[str, GroupMatch]:
         """Longest phrase wins at each position; a token belongs to at most one phrase per group."""
@@ -106,6 +117,8 @@ class Lexicon:
                     if tokens[i].start < title_end:
                         match.in_title = True
                     advance = max(advance, n)
+                    if phrase.sense:
+                        break  # "satellite state", "rockets to a record": no satellite, no rocket
             i += advance
         return found
 
@@ -132,13 +145,18 @@ def _polish_form(term: str) -> tuple[str, ...] | None:
     return inflected
 
 
+def _precedence(phrase: Phrase) -> tuple[int, bool]:
+    """Longest first; at equal length another sense of the words comes before the topic's."""
+    return len(phrase.stems), phrase.sense
+
+
 def _merged(english: list[Phrase] | None, polish: list[Phrase] | None) -> list[Phrase] | None:
     """Both candidate lists, longest first; on a tie the English phrase comes first."""
     if not polish:
         return english
     if not english:
         return polish
-    return sorted(english + polish, key=lambda p: len(p.stems), reverse=True)
+    return sorted(english + polish, key=_precedence, reverse=True)
 
 
 def _polish_follow(phrase: Phrase, polish: list[str] | None, i: int) -> bool:

@@ -113,7 +113,8 @@ class TopicScorer:
         groups = self.refinements.groups
         # A refined topic lists Polish terms for the Polish feeds: their other inflections
         # match through the Polish stemmer. Derived topics' terms come from English references.
-        self._lexicon = Lexicon(((g.name, g.terms) for g in groups), polish=not self.derived)
+        self._lexicon = Lexicon(((g.name, g.terms) for g in groups), polish=not self.derived,
+                                senses=_sense_groups(self.refinements))
         self._labels = {g.name: g.label for g in groups}
         self._weights = {
             g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
@@ -598,6 +599,18 @@ class _Notes:
     subject_weak: bool = False
     scene: str | None = None
     dated: list[str] = field(default_factory=list)
+
+
+def _sense_groups(refinements: Refinements) -> list[str]:
+    """Groups nothing refers to (no clause, list or other group names them): they exist only
+    to hold other senses of topic words ("think tank", "satellite state")."""
+    used = {g for clause in refinements.require for g in clause}
+    used |= {*refinements.support, *refinements.weak, *refinements.penalize, *refinements.contexts}
+    for group in refinements.groups:
+        used |= {*group.only_with, *group.explains, *group.unless, *group.near}
+        if group.counts_as:
+            used |= {group.name, group.counts_as}
+    return [g.name for g in refinements.groups if g.name not in used]
 
 
 def _resolve_aliases(

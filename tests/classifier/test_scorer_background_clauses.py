@@ -7,6 +7,8 @@ Texts are our own, written in the style of the feeds where each class was seen.
 
 from __future__ import annotations
 
+import pytest
+
 from services.classifier.lexicon import Lexicon
 from services.classifier.scorer import TopicScorer
 from services.classifier.text import is_polish, tokenize
@@ -177,3 +179,28 @@ def test_engines_are_no_engineers_and_engineers_no_engines(axis_scorer: TopicSco
     )
     assert space.score < THRESHOLD
     assert "technology" not in " ".join(space.explanation["evidence"])
+
+
+def test_another_sense_starting_at_a_topic_word_takes_its_words() -> None:
+    lexicon = Lexicon([("weapons", ["satellite", "satellites"]), ("senses", ["satellite state"])],
+                      senses=["senses"])
+    assert _groups(lexicon, "Is Moscow a satellite state?") == {"senses": ["satellite state"]}
+    assert _groups(lexicon, "North Korea wants a spy satellite") == {"weapons": ["satellite"]}
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("China-Russia trade rockets to record high", "Trade between them rocketed as Moscow turned east."),
+        ("The optics of Xi's visit to Moscow", "For Beijing the optics of meeting Putin matter most."),
+        ("Russia becomes China's bargaining chip", "Beijing uses its ties with Moscow as a bargaining chip."),
+        ("Putin's jet lands in Tehran for talks", "The Russian leader met Iran's president."),
+        ("Is Russia becoming China's satellite state?", "Some say Moscow is Beijing's junior partner."),
+        ("Iran expands ties with Russia under the radar", "Tehran and Moscow signed trade agreements."),
+    ],
+)
+def test_figures_of_speech_name_no_weapon_or_part(axis_scorer: TopicScorer, title: str, summary: str) -> None:
+    result = axis_scorer.score(title, summary)
+    assert result.score < THRESHOLD
+    evidence = " ".join(result.explanation["evidence"])
+    assert "weapons" not in evidence and "technology" not in evidence
