@@ -204,3 +204,29 @@ def test_figures_of_speech_name_no_weapon_or_part(axis_scorer: TopicScorer, titl
     assert result.score < THRESHOLD
     evidence = " ".join(result.explanation["evidence"])
     assert "weapons" not in evidence and "technology" not in evidence
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("China's top diplomat Wang Yi meets Putin in Moscow",
+         "Xi's senior foreign policy adviser held talks with the Russian president."),
+        ("Xi sends top specialists to Moscow for economic talks",
+         "Chinese economists and specialists will discuss the economy with Russian counterparts."),
+        ("Putin praises China under the guidance of Xi", "Beijing's leaders offer guidance to the world."),
+        ("Iran hails explosive growth in ties with Russia", "Tehran says its bond with Moscow has grown."),
+    ],
+)
+def test_everyday_senses_of_personnel_and_parts_words(
+    axis_scorer: TopicScorer, title: str, summary: str
+) -> None:
+    assert axis_scorer.score(title, summary).score < THRESHOLD
+
+
+def test_personnel_beside_a_weapon_are_military_personnel(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "Iran sent technicians to Crimea, US says",
+        "The technicians are helping Russian forces launch the drones at Ukrainian cities.",
+    )
+    assert result.score >= THRESHOLD
+    assert "troops and personnel (technicians)" in result.explanation["subject"]
