@@ -131,15 +131,16 @@ class Lexicon:
 
 
 def _polish_form(term: str) -> tuple[str, ...] | None:
-    """A term's Polish stems, when it inflects as Polish: common words only (a capitalised name,
-    "Raisi", is listed in its forms: the stemmer would make "Raisa" of it), and no word cut
-    below ``POLISH_MIN_STEM`` letters (English words lose their ends: "made" -> "mad")."""
-    if term != term.lower():
-        return None
+    """A term's Polish stems, when it inflects as Polish: not a lone capitalised name ("Raisi" is
+    listed in its forms: the stemmer would make "Raisa" of it; in a phrase with a common word,
+    "gospodarz Kremla", a name inflects too), and no word cut below ``POLISH_MIN_STEM`` letters
+    (English words lose their ends: "made" -> "mad")."""
     words = _WORDS.findall(term)
+    if all(w[:1].isupper() for w in words):
+        return None
     inflected = tuple(polish_stems(term))
     if len(inflected) != len(words) or any(
-        len(s) < POLISH_MIN_STEM and s != w for s, w in zip(inflected, words, strict=True)
+        len(s) < POLISH_MIN_STEM and s != w.lower() for s, w in zip(inflected, words, strict=True)
     ):
         return None
     return inflected

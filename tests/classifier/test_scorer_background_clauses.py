@@ -230,3 +230,25 @@ def test_personnel_beside_a_weapon_are_military_personnel(axis_scorer: TopicScor
     )
     assert result.score >= THRESHOLD
     assert "troops and personnel (technicians)" in result.explanation["subject"]
+
+
+def test_the_leaders_named_by_their_titles_meet(axis_scorer: TopicScorer) -> None:
+    english = axis_scorer.score(
+        "North Korean leader arrives for talks",
+        "The North Korean leader met the Russian president at a spaceport.",
+    )
+    assert english.score >= THRESHOLD
+    polish = axis_scorer.score(
+        "Komentarz: Moskwa i Pjongjang coraz bliżej",
+        "Spotykając się z północnokoreańskim dyktatorem, gospodarz Kremla wysyła sygnał Zachodowi.",
+    )
+    assert polish.score >= THRESHOLD
+    assert "a Kim-Putin summit" in polish.explanation["subject"]
+
+
+def test_a_body_language_reading_of_the_summit_is_colour(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "Ekspert o uścisku dłoni Putina i Kim Dzong Una",
+        "Putin spotkał się z przywódcą Korei Północnej. Psycholog behawioralny ocenia ich mowę ciała.",
+    )
+    assert result.score < THRESHOLD
