@@ -29,6 +29,7 @@ from services.classifier.salience import derive_refinements
 from services.classifier.similarity import PassageHit, PassageIndex
 from services.classifier.text import (
     Token,
+    aside_clauses,
     clause_starts,
     headline_main_end,
     is_digest,
@@ -248,6 +249,7 @@ class TopicScorer:
         scene = (
             self._headline_scene(matches, tokens, title_text)
             or self._background_actor(matches, tokens, text, len(title_text))
+            or self._background_subject(matches, tokens, text, len(title_text))
             if not missing and not is_digest(title_text) else None
         )
         framed = self.refinements.pooled_decay > 0 and not missing and (
@@ -447,6 +449,41 @@ class TopicScorer:
                 assert first is not None
                 dated.append((name, text[first[0]:first[1]].strip()))
         return dated
+
+    def _background_subject(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int
+    ) -> str | None:
+        """A headline about another story (a crackdown, a football team) whose summary names the
+        subject only in an aside about one of the actors ("Iran, which has also supplied Russia
+        with drones, condemned the move"): the aside recalls the topic, it is not the news.
+        Returns the explanation, or None."""
+        require = self.refinements.require
+        if self.derived or len(require) < 2:
+            return None
+        others = [*self.refinements.penalize, *self.refinements.contexts]
+        if not any(matches[g].in_title for g in others if g in matches):
+            return None
+        subject = [g for g in require[-1] if g in matches and g not in self.refinements.weak]
+        if not subject or any(matches[g].in_title for g in subject):
+            return None
+        asides = aside_clauses(text, title_end)
+        if not asides:
+            return None
+
+        def aside_of(position: int) -> tuple[int, int] | None:
+            start = tokens[position].start
+            return next((c for c in asides if c[0] <= start < c[1]), None)
+
+        spans = [aside_of(p) for g in subject for p in matches[g].positions]
+        if not all(spans):
+            return None
+        first = min(c for c in spans if c is not None)
+        said = ", ".join(dict.fromkeys(s for g in subject for s in matches[g].surfaces))
+        story = next(self._labels[g] for g in others if g in matches and matches[g].in_title)
+        return (
+            f"the headline is about {story}; {self._labels[subject[0]]} ({said}) only in "
+            f"'{text[first[0]:first[1]].strip(', ')}', an aside: background, not the subject"
+        )
 
     def _background_actor(
         self, matches: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int

@@ -213,6 +213,22 @@ def who_clauses(text: str, start: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+# A relative clause set off by commas describes what it follows ("Iran, which has supplied
+# Russia with drones, condemned the sanctions"; Polish always sets it off: ", który ...").
+_WHICH = re.compile(
+    r",\s*(?:who|whose|which|któr(?:y|a|e|zy|ych|ym|ymi|ą|ego|ej))\b", re.IGNORECASE
+)
+
+
+def aside_clauses(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Character spans of comma-delimited relative clauses from ``start`` on."""
+    spans: list[tuple[int, int]] = []
+    for which in _WHICH.finditer(text, start):
+        stop = _PUNCTUATION.search(text, which.end())
+        spans.append((which.start() + 1, stop.start() if stop else len(text)))
+    return spans
+
+
 def clause_starts(text: str, title_end: int) -> list[int]:
     """Character offsets where clauses begin: sentences, headline parts, and subordinate
     clauses anywhere ("Putin and Kim dine | after two-hour meeting")."""

@@ -252,3 +252,29 @@ def test_a_body_language_reading_of_the_summit_is_colour(axis_scorer: TopicScore
         "Putin spotkał się z przywódcą Korei Północnej. Psycholog behawioralny ocenia ich mowę ciała.",
     )
     assert result.score < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("EU sanctions Iran's morality police over crackdown",
+         "Iran, which has also supplied Russia with drones, condemned the move."),
+        ("Iran's football team arrives in Qatar",
+         "Iran, which has supplied drones to Russia for its war in Ukraine, faces calls to be banned."),
+    ],
+)
+def test_the_subject_only_in_an_aside_of_another_story_is_background(
+    axis_scorer: TopicScorer, title: str, summary: str
+) -> None:
+    result = axis_scorer.score(title, summary)
+    assert result.score < THRESHOLD
+    assert "an aside: background" in result.explanation["summary"]
+
+
+def test_an_aside_beside_the_news_itself_is_not_background(axis_scorer: TopicScorer) -> None:
+    """No other story in the headline: the aside is the news ("Zelensky: Iran must answer")."""
+    result = axis_scorer.score(
+        "Zelensky calls for Iran's expulsion from the UN",
+        "Iran, which has supplied Russia with hundreds of drones, must answer for the attacks, he said.",
+    )
+    assert result.score >= THRESHOLD
