@@ -278,3 +278,11 @@ def test_an_aside_beside_the_news_itself_is_not_background(axis_scorer: TopicSco
         "Iran, which has supplied Russia with hundreds of drones, must answer for the attacks, he said.",
     )
     assert result.score >= THRESHOLD
+
+
+def test_the_personal_plural_of_a_polish_adjective_names_the_country(axis_scorer: TopicScorer) -> None:
+    """"irańscy" (Iranian, of people) stems apart from "irańskie": it is listed too."""
+    result = axis_scorer.score(
+        "Irańscy instruktorzy na Krymie", "Pomagają Rosjanom obsługiwać drony, twierdzi wywiad."
+    )
+    assert result.score >= THRESHOLD
