@@ -21,7 +21,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.classifier.lexicon import GroupMatch, Lexicon
@@ -29,13 +29,16 @@ from services.classifier.salience import derive_refinements
 from services.classifier.similarity import PassageHit, PassageIndex
 from services.classifier.text import (
     Token,
+    aside_clauses,
     clause_starts,
     headline_main_end,
     is_digest,
     passages,
     plain_text,
     segment_starts,
+    time_frames,
     tokenize,
+    who_clauses,
 )
 from shared.topics import Refinements, ResolvedTopic, TermGroup
 
@@ -109,7 +112,10 @@ class TopicScorer:
             else topic.refinements
         )
         groups = self.refinements.groups
-        self._lexicon = Lexicon((g.name, g.terms) for g in groups)
+        # A refined topic lists Polish terms for the Polish feeds: their other inflections
+        # match through the Polish stemmer. Derived topics' terms come from English references.
+        self._lexicon = Lexicon(((g.name, g.terms) for g in groups), polish=not self.derived,
+                                senses=_sense_groups(self.refinements))
         self._labels = {g.name: g.label for g in groups}
         self._weights = {
             g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
@@ -179,6 +185,8 @@ class TopicScorer:
                 if g.name in matches and not any(u in matches for u in g.unless)
             )
         )
+        dated = self._dated_subject(matches, tokens, text, len(title_text), weak)
+        weak |= {name for name, _ in dated}
         weakly = [
             c
             for index, c in enumerate(self.refinements.require)
@@ -240,6 +248,8 @@ class TopicScorer:
         )
         scene = (
             self._headline_scene(matches, tokens, title_text)
+            or self._background_actor(matches, tokens, text, len(title_text))
+            or self._background_subject(matches, tokens, text, len(title_text))
             if not missing and not is_digest(title_text) else None
         )
         framed = self.refinements.pooled_decay > 0 and not missing and (
@@ -253,7 +263,7 @@ class TopicScorer:
             z = min(z, _logit(self.topic.threshold) - WEAK_SUBJECT_MARGIN)
         value = 1.0 / (1.0 + math.exp(-z))
         notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued,
-                       located, subject_weak, scene)
+                       located, subject_weak, scene, self._dated_notes(dated, matches))
         explanation = self._explain(value, matches, notes, hit, components, z)
         return Score(self.topic.id, round(value, 4), explanation)
 
@@ -296,6 +306,9 @@ class TopicScorer:
             alone = " (weak evidence alone never alerts)" if (
                 notes.subject_weak and clause == self.refinements.require[-1]) else ""
             penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}{alone}")
+        if notes.dated and self.refinements.require[-1] in notes.weakly + notes.missing:
+            # A time frame took the subject's strong evidence: say so first.
+            penalties[:0] = notes.dated
         if notes.scene:
             # The headline's structure decided: say so first.
             penalties.insert(0, notes.scene)
@@ -402,6 +415,121 @@ class TopicScorer:
             f"'{scene}', which sets the scene: not the subject"
         )
 
+    def _dated_subject(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int,
+        weak: set[str],
+    ) -> list[tuple[str, str]]:
+        """Subject groups named only inside a time frame while the headline reports another
+        event: "North Korea test-fires missiles" / "The launch came just before Kim's meeting
+        with Putin" reports the launch, and the meeting only dates it (the main-event rule).
+        Returns (group, frame) for each such group."""
+        if self.derived or not any(matches[g].in_title for g in self.refinements.contexts if g in matches):
+            return []
+        frames = time_frames(text)
+        if not frames:
+            return []
+
+        def frame_of(position: int) -> tuple[int, int] | None:
+            start = tokens[position].start
+            return next((f for f in frames if f[0] <= start < f[1]), None)
+
+        # The headline must report the other event itself, not only date it.
+        if not any(
+            tokens[p].start < title_end and not frame_of(p)
+            for g in self.refinements.contexts if g in matches for p in matches[g].positions
+        ):
+            return []
+        dated: list[tuple[str, str]] = []
+        for name in self.refinements.require[-1]:
+            if name not in matches or name in weak:
+                continue
+            spans = [frame_of(p) for p in matches[name].positions]
+            if all(spans):
+                first = spans[0]
+                assert first is not None
+                dated.append((name, text[first[0]:first[1]].strip()))
+        return dated
+
+    def _background_subject(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int
+    ) -> str | None:
+        """A headline about another story (a crackdown, a football team) whose summary names the
+        subject only in an aside about one of the actors ("Iran, which has also supplied Russia
+        with drones, condemned the move"): the aside recalls the topic, it is not the news.
+        Returns the explanation, or None."""
+        require = self.refinements.require
+        if self.derived or len(require) < 2:
+            return None
+        others = [*self.refinements.penalize, *self.refinements.contexts]
+        if not any(matches[g].in_title for g in others if g in matches):
+            return None
+        subject = [g for g in require[-1] if g in matches and g not in self.refinements.weak]
+        if not subject or any(matches[g].in_title for g in subject):
+            return None
+        asides = aside_clauses(text, title_end)
+        if not asides:
+            return None
+
+        def aside_of(position: int) -> tuple[int, int] | None:
+            start = tokens[position].start
+            return next((c for c in asides if c[0] <= start < c[1]), None)
+
+        spans = [aside_of(p) for g in subject for p in matches[g].positions]
+        if not all(spans):
+            return None
+        first = min(c for c in spans if c is not None)
+        said = ", ".join(dict.fromkeys(s for g in subject for s in matches[g].surfaces))
+        story = next(self._labels[g] for g in others if g in matches and matches[g].in_title)
+        return (
+            f"the headline is about {story}; {self._labels[subject[0]]} ({said}) only in "
+            f"'{text[first[0]:first[1]].strip(', ')}', an aside: background, not the subject"
+        )
+
+    def _background_actor(
+        self, matches: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int
+    ) -> str | None:
+        """The first actor (the supplier) named only in the summary's relative clauses about a
+        person, none of which says anything changed hands ("a Ukrainian pilot who shot down
+        five Iranian drones in one day has said he could fly a western jet"): the clause is the
+        person's background, and the article is about something else ("a trader who shipped
+        Iranian drone parts to Russia" is not). Returns the explanation, or None."""
+        require = self.refinements.require
+        if self.derived or len(require) < 2:
+            return None
+        actors = [g for g in require[0] if g in matches]
+        positions = [p for g in actors for p in matches[g].positions]
+        if not positions or any(tokens[p].start < title_end for p in positions):
+            return None
+        clauses = who_clauses(text, title_end)
+        if not clauses:
+            return None
+        # The weak groups are the words of things changing hands or ties ("shipped", "deal",
+        # "sanctions"): a clause with them is what the person did for the topic, not background.
+        dealt = [p for g in self.refinements.weak if g in matches for p in matches[g].positions]
+
+        def clause_of(position: int) -> tuple[int, int] | None:
+            start = tokens[position].start
+            return next((c for c in clauses if c[0] <= start < c[1]), None)
+
+        spans = {clause_of(p) for p in positions}
+        if None in spans or any(clause_of(p) in spans for p in dealt):
+            return None
+        first = min(c for c in spans if c is not None)
+        said = ", ".join(dict.fromkeys(s for g in actors for s in matches[g].surfaces))
+        label = self._labels[actors[0]]
+        return (
+            f"{label} ({said}) only in '{text[first[0]:first[1]].strip()}', which tells who "
+            f"someone is: background, not the subject"
+        )
+
+    def _dated_notes(self, dated: list[tuple[str, str]], matches: dict[str, GroupMatch]) -> list[str]:
+        events = [self._labels[g] for g in self.refinements.contexts if g in matches and matches[g].in_title]
+        return [
+            f"{self._labels[name]} ({', '.join(matches[name].surfaces[:2])}) only in '{frame}', "
+            f"which dates another event ({events[0]}): not the subject"
+            for name, frame in dated
+        ]
+
     def _only_unlearned(self, index: int, clause: tuple[str, ...], matches: dict[str, GroupMatch]) -> bool:
         """A pooled topic's actors clause needs no minimum, but when readers marked every name it
         matched as misleading (learned weight below 1) it is weak, as a refined clause would be."""
@@ -507,6 +635,19 @@ class _Notes:
     located: bool = True
     subject_weak: bool = False
     scene: str | None = None
+    dated: list[str] = field(default_factory=list)
+
+
+def _sense_groups(refinements: Refinements) -> list[str]:
+    """Groups nothing refers to (no clause, list or other group names them): they exist only
+    to hold other senses of topic words ("think tank", "satellite state")."""
+    used = {g for clause in refinements.require for g in clause}
+    used |= {*refinements.support, *refinements.weak, *refinements.penalize, *refinements.contexts}
+    for group in refinements.groups:
+        used |= {*group.only_with, *group.explains, *group.unless, *group.near}
+        if group.counts_as:
+            used |= {group.name, group.counts_as}
+    return [g.name for g in refinements.groups if g.name not in used]
 
 
 def _resolve_aliases(

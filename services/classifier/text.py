@@ -58,6 +58,42 @@ def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
+# Polish feeds inflect every noun and verb ("Rosja", "Rosji", "Rosję"; "wysyła", "wysyłają"):
+# a Polish text is also matched through the Polish Snowball stemmer, so one listed form of a
+# Polish term matches its other inflections. A text is Polish when at least this many of its
+# words carry letters only Polish writes (cheap, and English news naming "Łódź" once is not).
+_polish_stemmer = Stemmer.Stemmer("polish")
+_POLISH_LETTER = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
+_NON_WORD = re.compile(r"[\W\d_]")
+POLISH_MIN_WORDS = 2
+
+
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def polish_stem(word: str) -> str:
+    """Stem one lowercase word as Polish (the calibre rule as in ``stem``)."""
+    if _CALIBRE.fullmatch(word):
+        return CALIBRE_STEM
+    return str(_polish_stemmer.stemWord(word.replace(".", "")))
+
+
+def polish_stems(text: str) -> list[str]:
+    """Polish stems of a term or text, word for word as ``stems`` splits it."""
+    lowered = _POSSESSIVE.sub("  ", text.lower())
+    return [polish_stem(word) for word in _TOKEN.findall(lowered)]
+
+
+def is_polish(text: str) -> bool:
+    """Whether a text reads as Polish (enough words with Polish-only letters)."""
+    position = 0
+    for _ in range(POLISH_MIN_WORDS):
+        letter = _POLISH_LETTER.search(text, position)
+        if letter is None:
+            return False
+        gap = _NON_WORD.search(text, letter.end())  # the next word starts after this one
+        position = gap.end() if gap else len(text)
+    return True
+
+
 STOP_STEMS: frozenset[str] = frozenset(stem(w) for w in ENGLISH_STOP_WORDS) | frozenset(ENGLISH_STOP_WORDS)
 
 
@@ -81,8 +117,11 @@ _TITLE_SPLIT = re.compile(r"\s(?:\||•|–|—|-)\s|;\s|\s+as\s+", re.IGNORECAS
 # A digest or live blog strings unrelated stories into one sentence ("missiles destroyed in
 # Crimea, as Xi tells Putin ..."): its sentences are cut at these joints too.
 _DIGEST_SPLIT = re.compile(r",\s+(?:as|while|and|but|plus)\s+|;\s|\s[–—]\s|\s+as\s+", re.IGNORECASE)
+# "live" marks a live blog only as a label ("war live:", "– live", "Live updates"), not as
+# the verb or adjective ("wants to live in South Korea", "live action").
 _DIGEST_TITLE = re.compile(
-    r"\b(?:live|latest|at a glance|what we know|first thing|briefing|newsletter|round-?up|"
+    r"\b(?:live(?=\s*(?:[:|!]|$))|^\s*live|live\s+(?:updates?|blog|briefing|tracker|coverage)"
+    r"|latest|at a glance|what we know|first thing|briefing|newsletter|round-?up|"
     r"key events|as it happened|morning report|evening report|in brief|news wrap|digest|"
     r"day \d+ of)\b",
     re.IGNORECASE,
@@ -120,6 +159,74 @@ def headline_main_end(title: str) -> int:
     """Where a headline's main clause ends: at its first subordinate clause, else its end."""
     found = _SUBORDINATE.search(title)
     return found.start() if found else len(title)
+
+
+# A time frame: "... just before Kim's meeting with Putin", "na kilka godzin przed spotkaniem
+# Kim Dzong Una z Putinem". What it names dates another event; it runs to the clause's end.
+_TIME_FRAME = re.compile(
+    r"\b(?:before|ahead\s+of|after|following|on\s+the\s+eve\s+of|in\s+the\s+run-up\s+to"
+    r"|przed|w\s+przeddzień)\s",
+    re.IGNORECASE,
+)
+_FRAME_END = re.compile(r"[,.;:!?()\[\]\"“”\n]|\s[–—-]\s")  # "\n": where the headline ends
+
+
+def time_frames(text: str) -> list[tuple[int, int]]:
+    """Character spans of time-frame phrases (cue to the end of its clause)."""
+    spans: list[tuple[int, int]] = []
+    for cue in _TIME_FRAME.finditer(text):
+        end = _FRAME_END.search(text, cue.end())
+        spans.append((cue.start(), end.start() if end else len(text)))
+    return spans
+
+
+# A relative clause about a person ("a pilot who shot down five Iranian drones in one day has
+# said ...", "the president, whose cities Iranian drones have hit, said ..."): it tells who the
+# person is. Set off by a comma, it runs to the next punctuation mark; else to where the main
+# clause resumes with its verb ("has said", "told"), past the clause's own first verb.
+_WHO = re.compile(r"(,\s*)?\b(who|whose)\s", re.IGNORECASE)
+_NEXT_WORD = re.compile(r"\S+")
+_PUNCTUATION = re.compile(r"[,.;:!?()\"“”\n]|\s[–—-]\s")
+_MAIN_VERB = re.compile(
+    r"\s(?:has|have|had|is|are|was|were|will|would|can|could|says|said|told|tells|explains"
+    r"|explained|wants|believes|recalls|recalled)\b",
+    re.IGNORECASE,
+)
+
+
+def who_clauses(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Character spans of relative clauses about a person from ``start`` on."""
+    spans: list[tuple[int, int]] = []
+    for who in _WHO.finditer(text, start):
+        stop = _PUNCTUATION.search(text, who.end())
+        end = stop.start() if stop else len(text)
+        if who.group(1) is None:
+            # Past the word after "who" (its verb) or "whose" (its noun, then its verb).
+            first = _NEXT_WORD.match(text, who.end())
+            position = first.end() if first else who.end()
+            if who.group(2).lower() == "whose":
+                own = _MAIN_VERB.search(text, position, end)
+                position = own.end() if own else position
+            verb = _MAIN_VERB.search(text, position, end)
+            end = verb.start() if verb else end
+        spans.append((who.start(2), end))
+    return spans
+
+
+# A relative clause set off by commas describes what it follows ("Iran, which has supplied
+# Russia with drones, condemned the sanctions"; Polish always sets it off: ", który ...").
+_WHICH = re.compile(
+    r",\s*(?:who|whose|which|któr(?:y|a|e|zy|ych|ym|ymi|ą|ego|ej))\b", re.IGNORECASE
+)
+
+
+def aside_clauses(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Character spans of comma-delimited relative clauses from ``start`` on."""
+    spans: list[tuple[int, int]] = []
+    for which in _WHICH.finditer(text, start):
+        stop = _PUNCTUATION.search(text, which.end())
+        spans.append((which.start() + 1, stop.start() if stop else len(text)))
+    return spans
 
 
 def clause_starts(text: str, title_end: int) -> list[int]:
