@@ -16,6 +16,7 @@ enqueue, ``{"stats": {...}}`` when the poll finished, ``{"error": line}`` when i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -130,10 +131,8 @@ class PollChild:
         return self._status
 
     def _kill_group(self, sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
             os.killpg(self.pid, sig)
-        except (ProcessLookupError, PermissionError):  # the group is gone already
-            pass
 
 
 def start(ctx: AppContext, on_job: Callable[[str, list[Any]], None]) -> PollChild:
@@ -149,10 +148,8 @@ def start(ctx: AppContext, on_job: Callable[[str, list[Any]], None]) -> PollChil
         os.close(read_fd)
         _child_main(ctx, write_fd, parent)
     os.close(write_fd)
-    try:
+    with contextlib.suppress(PermissionError, ProcessLookupError):  # it did so first, exited
         os.setpgid(pid, pid)  # the child does so too: whichever runs first
-    except (PermissionError, ProcessLookupError):  # it did (and maybe exec'd or exited)
-        pass
     log.debug("poll forked into process %d", pid)
     return PollChild(pid, read_fd, on_job)
 
@@ -182,10 +179,8 @@ def _child_main(ctx: AppContext, fd: int, parent: int) -> NoReturn:
     finally:
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 stream.flush()
-            except (OSError, ValueError):
-                pass
         os._exit(code)
 
 
@@ -193,10 +188,8 @@ def _send_error(queue: PipeQueue | None, exc: BaseException) -> None:
     from shared.retry import describe
 
     if queue is not None:
-        try:
+        with contextlib.suppress(OSError):
             queue.send({"error": describe(exc)})
-        except OSError:
-            pass
 
 
 def _die_with_parent(parent: int) -> None:
@@ -205,10 +198,8 @@ def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
         import ctypes
 
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
-        except (OSError, AttributeError):
-            pass
     if os.getppid() != parent:  # it died before prctl took effect
         raise SystemExit(1)
 
