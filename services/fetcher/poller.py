@@ -42,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.fetcher import schedule
 from services.fetcher.http import Fetcher, FetchLimits, FetchResult
-from services.fetcher.parse import ParsedFeed, parse_feed
+from services.fetcher.parse import ParsedFeed, parse_in_worker
 from services.fetcher.stats import PollStats
 from shared import jobs, store
 from shared.config import FetcherConfig
@@ -79,6 +79,8 @@ def run_once(ctx: AppContext) -> PollStats:
     sync(ctx)
     with ctx.engine.connect() as conn:
         feeds = store.enabled_feeds(conn)
+    if not feeds:  # no parse processes to start and stop for nothing
+        return PollStats()
     return asyncio.run(_poll_all(ctx, feeds))
 
 
@@ -462,19 +464,6 @@ def _warm_up(executor: Executor, workers: int) -> Future[None]:
 
     threading.Thread(target=warm, name="fetcher-parse-warm-up", daemon=True).start()
     return ready
-
-
-def parse_in_worker(
-    body: bytes, url: str, content_type: str | None, now: datetime
-) -> ParsedFeed | tuple[str, str]:
-    """``parse_feed`` for a worker process: errors come back as (kind, message) values,
-    because exceptions with keyword arguments do not survive pickling."""
-    try:
-        return parse_feed(body, url, content_type, now)
-    except FetchError as exc:
-        return exc.kind, str(exc)
-    except Exception as exc:  # noqa: BLE001 - hostile input must not take down the poller
-        return "parse", f"parser crashed: {type(exc).__name__}: {exc}"
 
 
 def _needs_parse(feed: Row[Any], result: FetchResult) -> bool:
