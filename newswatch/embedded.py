@@ -205,11 +205,13 @@ def _poll_while_processing(ctx: AppContext) -> tuple[PollStats, str | None]:
     queue = _queue(ctx)
     child = poll_child.start(ctx, lambda job, args: queue.enqueue(job, *args))
     try:
-        from services.classifier import jobs as classifier_jobs
         from services.classifier import service as classifier_service
 
         classifier_service.recover(ctx, older_than=timedelta(0))  # what an earlier run left
-        classifier_jobs.scorers(ctx)  # load and fit the scorers while the first feeds download
+        if ctx.config.feeds or queue.pending():  # else no job may come: skip numpy & co.
+            from services.classifier import jobs as classifier_jobs
+
+            classifier_jobs.scorers(ctx)  # load and fit them while the first feeds download
         while not child.done.is_set():
             if not queue.run_pending(limit=1):
                 child.done.wait(OVERLAP_WAIT)
