@@ -40,9 +40,16 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    # WAL lets the fetcher write while the notifier reads; foreign keys are off by default.
+    """WAL lets the fetcher write while the classifier and notifier read (and `run --once`'s
+    two processes write in turn: one writer at a time, the other waits up to busy_timeout).
+
+    synchronous=NORMAL: in WAL mode a commit then appends to the log without an fsync (the
+    log is synced at checkpoints). The database cannot be corrupted, and a process crash
+    loses nothing; only an OS crash or power cut can undo the last commits. FULL cost an
+    fsync per commit, ~0.3-0.8 s of a `run --once` over a day of news (its ~80 commits)."""
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
