@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -25,6 +27,9 @@ from newswatch import (
 from newswatch.options import config_option, open_context
 from shared.exceptions import ConfigError, NewswatchError
 from shared.logs import configure_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger("newswatch")
 
@@ -91,8 +96,20 @@ def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
         problems = summary.problems()
         for line in problems:
             click.echo(line, err=True)
-        if problems:
-            sys.exit(1)
+        exit_now(1 if problems else 0, ctx.engine)
+
+
+def exit_now(code: int, engine: Engine) -> NoReturn:
+    """End a one-shot run without the interpreter's teardown, once all is done and said.
+
+    Freeing the scorers' and the story index's objects one by one took ~0.3 s after the
+    summary (seconds on a loaded machine). What teardown would do that matters is done
+    here: the database closed (SQLite checkpoints its log), output and logs flushed."""
+    engine.dispose()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
 
 
 @main_group.command()
