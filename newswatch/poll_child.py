@@ -73,13 +73,16 @@ class PollChild:
         self._reader.start()
 
     def _read(self, fd: int, on_job: Callable[[str, list[Any]], None]) -> None:
+        """Until EOF (the child exited): a line that cannot be taken marks the poll failed
+        but the reading goes on, or the child would block on a full pipe."""
         try:
             with os.fdopen(fd, "rb") as lines:
                 for line in lines:
-                    self._take(json.loads(line), on_job)
-        except Exception:  # noqa: BLE001 - a garbled line: the child is treated as failed
-            log.exception("reading the fetcher process's messages failed")
-            self.error = self.error or "its messages could not be read"
+                    try:
+                        self._take(json.loads(line), on_job)
+                    except Exception:  # noqa: BLE001 - its articles are swept up afterwards
+                        log.exception("a message of the fetcher process was lost")
+                        self.error = self.error or "a message of it could not be read"
         finally:
             self.done.set()
 
@@ -96,10 +99,13 @@ class PollChild:
         """Reap the child once its pipe closed; raises PollFailed unless it finished."""
         self.done.wait()
         self._reader.join()
+        finished = self.stats is not None and self.error is None
+        if not finished:  # before reaping: the group keeps its id while the child is a zombie
+            self._kill_group(signal.SIGKILL)  # its parse workers, if they outlived it
         status = self._reap(block=True)
-        if self.stats is not None and status == 0:
+        if finished and status == 0:
+            assert self.stats is not None
             return self.stats
-        self._kill_group(signal.SIGKILL)  # its parse workers, if they outlived it
         raise PollFailed(f"the fetcher process {self.pid} {_how(status)}"
                          + (f": {self.error}" if self.error else "")
                          + "; articles it stored were classified from the database")
