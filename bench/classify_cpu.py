@@ -12,11 +12,13 @@ smaller ones' runs, so give one size per run for a clean figure.
 
     .venv/bin/python bench/classify_cpu.py ../shared/weeks/week-2023-01-23.jsonl --sizes 1000 10000
     .venv/bin/python bench/classify_cpu.py WEEK.jsonl --postgres postgresql://postgres@127.0.0.1/postgres
+    .venv/bin/python bench/classify_cpu.py WEEK.jsonl --sizes 10000 --profile /tmp/classify.prof
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import resource
@@ -118,9 +120,15 @@ def run_size(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) ->
         for scorer in topic_scorers:
             scorer.score(title, summary)
     scoring = time.process_time() - cpu
+    profile = cProfile.Profile() if args.profile else None
     cpu, wall = time.process_time(), time.monotonic()
+    if profile:
+        profile.enable()
     for batch in jobs.batches(ids):
         classify_articles(batch)
+    if profile:
+        profile.disable()
+        profile.dump_stats(f"{args.profile}.{size}")
     total, wall = time.process_time() - cpu, time.monotonic() - wall
     n = len(ids)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -150,6 +158,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--measure", type=int, default=1000, help="articles timed per size")
     parser.add_argument("--postgres", help="admin URL; a fresh database is made per size")
+    parser.add_argument("--profile", help="cProfile the timed classify batches to PROFILE.<size>")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import logging
