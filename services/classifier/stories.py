@@ -611,9 +611,10 @@ class StoryIndex:
         self._capitalised: dict[str, int] = {}  # live articles writing the stem as a name
         self._big: dict[StoryId, frozenset[str]] = {}  # big stories and their names
         self._big_at = -BIG_STORIES_EVERY
-        # Big-story names as last computed, with the centroid and its ``changes`` then; the
-        # stems added or evicted since (their name test may have changed); the names then.
-        self._big_names: dict[StoryId, tuple[_Centroid, int, frozenset[str]]] = {}
+        # Big-story names as last computed, with the centroid and its ``changes`` then and the
+        # lightest name's weight; the stems added or evicted since (their name test may have
+        # changed); the stems that passed the name test at the last refresh.
+        self._big_names: dict[StoryId, tuple[_Centroid, int, frozenset[str], float]] = {}
         self._touched: set[str] = set()
         self._names_then: set[str] = set()
         self._last_link = ("", canonical_url(""))
@@ -861,17 +862,30 @@ class StoryIndex:
                     continue
                 known = cached.get(story_id)
                 if (known is None or known[0] is not centroid or known[1] != centroid.changes
-                        or not flipped.isdisjoint(centroid.weights)):
-                    known = (centroid, centroid.changes, self._story_names(centroid.weights))
+                        or self._names_moved(centroid.weights, known[2], known[3], flipped)):
+                    names = self._story_names(centroid.weights)
+                    cut = (min(centroid.weights[t] for t in names) if len(names) == STORY_NAMES
+                           else -math.inf)
+                    known = (centroid, centroid.changes, names, cut)
                 fresh[story_id] = known
             self._big_names = fresh
             self._big = {story_id: known[2] for story_id, known in fresh.items()}
         return self._big
 
+    def _names_moved(self, weights: dict[str, float], names: frozenset[str], cut: float,
+                     flipped: set[str]) -> bool:
+        """Whether a story's names (the STORY_NAMES heaviest, ties in centroid order) change
+        when the ``flipped`` stems pass or lose the name test: one of its names is no longer
+        one, or a new name weighs at least its lightest (``cut``)."""
+        now = self._names_then
+        return any(t in names or (t in now and weights[t] >= cut)
+                   for t in weights.keys() & flipped)
+
     def _flipped_names(self) -> set[str]:
-        """Stems added or evicted since the last refresh whose name test changed meanwhile."""
-        then, flipped = self._names_then, set()
-        for stem in self._touched:
+        """Stems added or evicted since the last refresh whose name test changed meanwhile
+        (a stem the window never capitalises is no name: ``_is_name`` is asked of the others)."""
+        then, flipped, touched = self._names_then, set(), self._touched
+        for stem in (touched & self._capitalised.keys()) | (touched & then):
             now = len(stem) > 2 and self._is_name(stem)
             if now != (stem in then):
                 flipped.add(stem)

@@ -14,14 +14,15 @@ from services.classifier.stories import GroupingParams, StoryIndex
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "corpus.yaml"
 
 
-@pytest.mark.parametrize("hours", [72, 3])
+@pytest.mark.parametrize(("hours", "names"), [(72, 8), (3, 8), (72, 2), (3, 2)])
 def test_big_story_names_kept_between_refreshes_match_a_full_recount(
-    monkeypatch: pytest.MonkeyPatch, hours: int
+    monkeypatch: pytest.MonkeyPatch, hours: int, names: int
 ) -> None:
     """Names are recomputed only for changed stories and flipped name tests: the same as
     recounting every big story, at every refresh, while the window fills and evicts."""
     monkeypatch.setattr(stories, "BIG_STORY_SIZE", 2)
     monkeypatch.setattr(stories, "BIG_STORIES_EVERY", 1)
+    monkeypatch.setattr(stories, "STORY_NAMES", names)
     index = StoryIndex(GroupingParams(window=timedelta(hours=hours)))
     refreshed = 0
     for item in load_corpus(CORPUS):
