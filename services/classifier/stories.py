@@ -98,6 +98,13 @@ DEVELOPING_FLOOR = 0.2
 BIG_STORY_SIZE = 10
 BIG_STORIES_EVERY = 100  # articles added between two refreshes of the big-story list
 STORY_NAMES = 8  # the story's heaviest name terms: whom and where it is about
+# A new headline: a report only loosely close to a big story (cosine under
+# NEW_HEADLINE_SIMILARITY, story of NEW_HEADLINE_MIN_SIZE+ articles) whose headline words give
+# under NEW_HEADLINE_SHARE of what it shares with the story's words matches it through its
+# background paragraph ("... days after the balloon"), not its news: another story.
+NEW_HEADLINE_MIN_SIZE = 5
+NEW_HEADLINE_SIMILARITY = 0.36
+NEW_HEADLINE_SHARE = 0.4
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
@@ -622,8 +629,15 @@ class StoryIndex:
         return entry.story_id if entry else None
 
     def relabel(self, key: ArticleKey, story_id: StoryId) -> None:
-        """Give a recorded article its real story id (the caller numbered new stories itself)."""
+        """Give a recorded article its real story id (the caller numbered new stories itself).
+
+        The big-story list caches the story's names under its id: they follow the story (or
+        are dropped if it joins one already listed), else the temporary id would hide it."""
         entry = self._by_key.get(key)
+        if entry is not None and entry.story_id != story_id:
+            names = self._big.pop(entry.story_id, None)
+            if names is not None:
+                self._big.setdefault(story_id, names)
         if entry is not None and entry.story_id in self._centroids:
             moved = self._centroids.pop(entry.story_id)
             kept = self._centroids.get(story_id)
@@ -810,8 +824,10 @@ class StoryIndex:
             # Single links chain: a round-up close to one member of a big story is not its
             # next development unless it is close to what the story's articles share.
             centroid = self._centroids.get(entry.story_id)
-            if (centroid is not None and centroid.size >= CENTROID_MIN_SIZE
-                    and centroid.cosine(unit) < self.params.story_threshold):
+            if centroid is not None and (
+                    (centroid.size >= CENTROID_MIN_SIZE
+                     and centroid.cosine(unit) < self.params.story_threshold)
+                    or _new_headline(unit, features.title, centroid, sim)):
                 continue
             return _Candidate(entry.story_id, entry.article.key, sim)
         return self._developing(unit, features.title, kept)
@@ -832,7 +848,8 @@ class StoryIndex:
             if centroid is None or centroid.size < DEVELOPING_MIN_SIZE:
                 continue
             closeness = centroid.cosine(unit)
-            if closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity):
+            if (closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity)
+                    and not _new_headline(unit, title, centroid, closeness)):
                 best = _Candidate(story_id, key, closeness)
         return best
 
@@ -864,6 +881,20 @@ class StoryIndex:
             top = heapq.nlargest(STORY_NAMES + 1, (t for t in weights if t in kept),
                                  key=weights.__getitem__)
         return frozenset(top[:STORY_NAMES])
+
+
+def _new_headline(unit: dict[str, float], title: frozenset[str], centroid: _Centroid,
+                  similarity: float) -> bool:
+    """The headline's words give little of what the report shares with a big story: its news
+    is something else, the story only its background (see NEW_HEADLINE_*)."""
+    if centroid.size < NEW_HEADLINE_MIN_SIZE or similarity >= NEW_HEADLINE_SIMILARITY:
+        return False
+    weights = centroid.weights
+    shared = {t: value * weights[t] for t, value in unit.items() if t in weights}
+    total = sum(shared.values())
+    if total <= 0.0:
+        return False
+    return sum(v for t, v in shared.items() if t in title) < NEW_HEADLINE_SHARE * total
 
 
 def _actors_only(unit: dict[str, float], names: frozenset[str], at: float, other: _Entry,
