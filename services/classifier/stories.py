@@ -84,6 +84,7 @@ NAME_WEIGHT = 1.0  # extra weight of capitalised words and figures (names, place
 # Decision rules of ``_same_event`` (see ``_actors_only``): a match whose shared words are all
 # names (the actors: "Mike Pence", "Fetterman") needs this much cosine to stand on names alone.
 ACTORS_ONLY_EVENT_MIN = 0.05  # cosine the shared non-name words must give, else "actors only"
+ACTORS_ONLY_HEADLINE_MIN = 0.025  # ... when both headlines carry one of them (the story continues)
 ACTORS_ONLY_SIMILARITY = 0.6  # an actors-only match this close is still one story (a rare name)
 ACTORS_ONLY_HOURS = 12.0  # ... as is one within hours: these actors meeting, then reported
 NAME_SHARE = 0.3  # a word the window capitalises inside a sentence this often is a name
@@ -105,6 +106,13 @@ STORY_NAMES = 8  # the story's heaviest name terms: whom and where it is about
 NEW_HEADLINE_MIN_SIZE = 5
 NEW_HEADLINE_SIMILARITY = 0.36
 NEW_HEADLINE_SHARE = 0.4
+# A report that continues a big story ("Grieving diaspora rallies for Turkey earthquake
+# victims") shares mostly its headline with the story's words: it joins a story of
+# DEVELOPING_MIN_SIZE+ articles at a lower centroid cosine when its headline words give at
+# least CONTINUES_SHARE of what it shares with the story, and its headline names no one and
+# nowhere the story's articles never mention.
+CONTINUES_THRESHOLD = 0.18
+CONTINUES_SHARE = 0.6
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
@@ -212,6 +220,9 @@ class _Featurizer:
             for i in range(len(words) - SHINGLE_WORDS + 1)
         ]
         return terms, frozenset(title_stems), shingles
+
+    def name_stems(self, names: list[str]) -> list[str]:
+        return self._name_stems(names)
 
     def _name_stems(self, names: list[str]) -> list[str]:
         """Stems of capitalised words and figures, cached per name (names recur more than
@@ -815,7 +826,7 @@ class StoryIndex:
         kept: list[tuple[_Entry, float]] = []
         for entry, sim in sorted(hits, key=lambda hit: -hit[1]):
             if (self._boilerplate_only(article, features.title, entry)
-                    or _actors_only(unit, features.names, at, entry, sim)
+                    or _actors_only(unit, features, at, entry, sim)
                     or _other_actors(features.title, features.names, features.terms, entry, sim)):
                 continue
             kept.append((entry, sim))
@@ -830,10 +841,10 @@ class StoryIndex:
                     or _new_headline(unit, features.title, centroid, sim)):
                 continue
             return _Candidate(entry.story_id, entry.article.key, sim)
-        return self._developing(unit, features.title, kept)
+        return self._developing(unit, features.title, kept, article.title)
 
     def _developing(self, unit: dict[str, float], title: frozenset[str],
-                    hits: list[tuple[_Entry, float]]) -> _Candidate | None:
+                    hits: list[tuple[_Entry, float]], headline: str = "") -> _Candidate | None:
         """The big story whose centroid is closest, if close enough (see DEVELOPING_*)."""
         candidates: dict[StoryId, ArticleKey | None] = {}
         for entry, _ in hits:  # closest member first: the evidence named with the answer
@@ -848,10 +859,24 @@ class StoryIndex:
             if centroid is None or centroid.size < DEVELOPING_MIN_SIZE:
                 continue
             closeness = centroid.cosine(unit)
-            if (closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity)
-                    and not _new_headline(unit, title, centroid, closeness)):
+            if closeness < CONTINUES_THRESHOLD or (
+                    best is not None and closeness <= best.similarity):
+                continue
+            if (_continues(unit, title, named | self._headline_names(headline), centroid)
+                    if closeness < DEVELOPING_THRESHOLD
+                    else not _new_headline(unit, title, centroid, closeness)):
                 best = _Candidate(story_id, key, closeness)
         return best
+
+    def _headline_names(self, headline: str) -> set[str]:
+        """Stems of the words a sentence-case headline capitalises after its first word
+        ("... in Jayapura"): names even when the window has not seen them yet. A Title Case
+        headline tells nothing (``_is_name`` decides its words)."""
+        words = _words(headline)
+        capitals = [m.group() for m in _NAME.finditer(headline) if not m.group()[:1].isdigit()]
+        if len(capitals) * 2 > len(words):
+            return set()
+        return {t for t in self._features.name_stems(capitals[1:]) if len(t) > 2}
 
     def _big_stories(self) -> dict[StoryId, frozenset[str]]:
         """Stories of BIG_STORY_SIZE articles and their STORY_NAMES heaviest names, refreshed
@@ -883,36 +908,54 @@ class StoryIndex:
         return frozenset(top[:STORY_NAMES])
 
 
-def _new_headline(unit: dict[str, float], title: frozenset[str], centroid: _Centroid,
-                  similarity: float) -> bool:
-    """The headline's words give little of what the report shares with a big story: its news
-    is something else, the story only its background (see NEW_HEADLINE_*)."""
-    if centroid.size < NEW_HEADLINE_MIN_SIZE or similarity >= NEW_HEADLINE_SIMILARITY:
-        return False
+def _headline_share(unit: dict[str, float], title: frozenset[str], centroid: _Centroid) -> float:
+    """How much of what the report shares with the story's words its headline words give."""
     weights = centroid.weights
     shared = {t: value * weights[t] for t, value in unit.items() if t in weights}
     total = sum(shared.values())
     if total <= 0.0:
-        return False
-    return sum(v for t, v in shared.items() if t in title) < NEW_HEADLINE_SHARE * total
+        return 1.0
+    return sum(v for t, v in shared.items() if t in title) / total
 
 
-def _actors_only(unit: dict[str, float], names: frozenset[str], at: float, other: _Entry,
+def _continues(unit: dict[str, float], title: frozenset[str], named: set[str],
+               centroid: _Centroid) -> bool:
+    """The headline carries what the report shares with the story and names no one and
+    nowhere the story never mentions (another quake elsewhere is not this one's next day)."""
+    weights = centroid.weights
+    return (all(t in weights for t in named)
+            and _headline_share(unit, title, centroid) >= CONTINUES_SHARE)
+
+
+def _new_headline(unit: dict[str, float], title: frozenset[str], centroid: _Centroid,
+                  similarity: float) -> bool:
+    """The headline's words give little of what the report shares with a big story: its news
+    is something else, the story only its background (see NEW_HEADLINE_*)."""
+    return (centroid.size >= NEW_HEADLINE_MIN_SIZE and similarity < NEW_HEADLINE_SIMILARITY
+            and _headline_share(unit, title, centroid) < NEW_HEADLINE_SHARE)
+
+
+def _actors_only(unit: dict[str, float], features: _Features, at: float, other: _Entry,
                  similarity: float) -> bool:
     """Two reports share only who is in them ("Pence subpoenaed" / "FBI searches Pence's home"):
     the same actors in two events. One event's reports also share what happened (words that
     are not names) unless the names alone are rare enough to make them very close, or the
-    reports come within hours (the actors meeting: "Lavrov lands in Pyongyang")."""
+    reports come within hours (the actors meeting: "Lavrov lands in Pyongyang"). A word of
+    what happened that both headlines carry ("Kim's train leaves for Vladivostok summit" /
+    "Putin will host Kim for a summit") is the story continuing: half the evidence will do."""
     if similarity >= ACTORS_ONLY_SIMILARITY or other.unit is None:
         return False
-    actors = names | other.names
+    actors = features.names | other.names
     if not actors:
         return False
     theirs = other.unit
     if abs(at - other.at) <= ACTORS_ONLY_HOURS * 3600:
         return False
     event = sum(w * theirs[t] for t, w in unit.items() if t in theirs and t not in actors)
-    return event < ACTORS_ONLY_EVENT_MIN
+    if event >= ACTORS_ONLY_EVENT_MIN:
+        return False
+    headline = (features.title & other.title) - actors
+    return not (headline and event >= ACTORS_ONLY_HEADLINE_MIN)
 
 
 def _other_actors(title: frozenset[str], names: frozenset[str], terms: dict[str, float],
