@@ -57,6 +57,13 @@ PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
 INFLECTION_MAX_ENDING = 3
+# Other spellings of a subject term that ordinary news writes: the -ify family the stemmer
+# keeps apart ("verified" -> "verification"), "-cy" nouns ("bankrupt" -> "bankruptcy"), and a
+# compound written in one word or two ("halftime" / "half-time", "check mark" / "checkmark").
+# Each pair is (ending of one stem, ending of the other).
+FAMILY_ENDINGS = (("if", "ifi"), ("ifi", "if"), ("rupt", "ruptci"), ("ruptci", "rupt"))
+COMPOUND_MIN_PART = 4  # letters each part of a split compound keeps ("half" + "time")
+VARIANT_MIN_DF = 2.0  # a variant must be written in ordinary news this often
 
 # Words every news text repeats; never salient for a topic.
 NEWS_GENERIC_WORDS = (
@@ -91,7 +98,9 @@ def derive_refinements(
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
     described: set[str] = set()
     if wanted:
-        own = [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
+        known = {_term_key(c) for c in concepts}
+        own = [c for c in _description_terms(wanted, ground, entity_stems)
+               if _term_key(c) not in known and not known.add(_term_key(c))]  # type: ignore[func-returns-value]
         described = set(own) if references else set()  # a description alone is all it has
         concepts += own
     _spell_out_acronyms(entities, concepts)
@@ -102,7 +111,7 @@ def derive_refinements(
         for label, terms in entities.items()
     ]
     concept_groups = [
-        TermGroup(name=f"concept:{c}", label=c, terms=(c,),
+        TermGroup(name=f"concept:{c}", label=c, terms=(c, *_term_variants(c, ground)),
                   weight=round(_weight(ground.rate(_term_key(c)), target) * share, 3),
                   given=tuple((name, round(w * share, 3))
                               for name, w in _weights_beside(_term_key(c), entity_groups, ground, target)))
@@ -255,6 +264,34 @@ def _weights_beside(
             if weight < base - 1e-3:
                 found.append((group.name, round(weight, 3)))
     return tuple(found)
+
+
+def _term_variants(term: str, ground: Background) -> list[str]:
+    """Spellings of a subject term that its stem misses, kept when ordinary news writes them:
+    the same word family ("verification" beside "verified", "bankruptcy" beside "bankrupt")
+    and the compound in one word or two ("half-time" beside "halftime", "checkmarks" beside
+    "check mark"). Variants are matched, not weighed: the term's weight is its own."""
+    words = term.split()
+    found: list[str] = []
+    if len(words) == 1:
+        key = stem(words[0].lower())
+        for end, other in FAMILY_ENDINGS:
+            if key.endswith(end) and len(key) > len(end) + 2:
+                found.append(key[: -len(end)] + other)
+        word = words[0].lower()
+        for cut in range(COMPOUND_MIN_PART, len(word) - COMPOUND_MIN_PART + 1):
+            head, tail = word[:cut], word[cut:]
+            found.append(f"{head} {tail}")
+    elif len(words) == 2 and all(w.isalpha() for w in words):
+        found.append("".join(words).lower())
+    return [v for v in dict.fromkeys(found) if _written(v, ground) and stems(v) != stems(term)]
+
+
+def _written(variant: str, ground: Background) -> bool:
+    """Whether ordinary news writes this spelling (its stems as one background term)."""
+    key = " ".join(stems(variant))
+    return (ground.df.get(key, 0.0) >= VARIANT_MIN_DF and key not in ground.boilerplate
+            and all(s not in STOP_STEMS for s in key.split()))
 
 
 def _weight(rate: float, p_star: float) -> float:
@@ -459,7 +496,30 @@ def _description_terms(description: str, ground: Background, exclude: set[str]) 
         w for w in dict.fromkeys(words)
         if w not in exclude and w not in ground.boilerplate and ground.rate(w) <= MAX_BACKGROUND_RATE / 5
     ]
-    return [_readable(w, surface) for w in kept]
+    return [_readable(w, surface) for w in kept] + _description_phrases(description, ground, exclude)
+
+
+_PHRASE_BREAK = re.compile(r"[^\w\s'’-]+")
+
+
+def _description_phrases(description: str, ground: Background, exclude: set[str]) -> list[str]:
+    """Two-word phrases the user wrote whose words ordinary news uses too often to be subject
+    terms alone ("check mark", "mass layoffs", "special counsel"): kept when the phrase is in
+    the background (so its rarity is measured, not guessed) and rare there. The words must be
+    adjacent as written (no stop word or punctuation between: "staff who are left" is no
+    phrase), and name no entity (entities are the actors' clause)."""
+    found: list[str] = []
+    for part in _PHRASE_BREAK.split(_undot(description)):
+        words = re.findall(r"[^\W_]+", part.lower())
+        for a, b in zip(words, words[1:], strict=False):
+            pair = (stem(a), stem(b))
+            if any(p in STOP_STEMS or p in NEWS_GENERIC or p in exclude or len(p) < 3 for p in pair):
+                continue
+            key = " ".join(pair)
+            if (ground.df.get(key, 0.0) > 0 and key not in ground.boilerplate
+                    and ground.rate(key) <= MAX_BACKGROUND_RATE / 5 and f"{a} {b}" not in found):
+                found.append(f"{a} {b}")
+    return found
 
 
 def _readable(stem_form: str, surface: dict[str, Counter[str]]) -> str:
