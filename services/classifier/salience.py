@@ -133,9 +133,11 @@ def derive_refinements(
     )
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
+    actors = tuple(g.name for g in concept_groups if _written_as_name(g.label, texts))
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
-                       penalize=(EXCLUDED_GROUP,) if excluded else ())
+                       penalize=(EXCLUDED_GROUP,) if excluded else (),
+                       actor_names=actors if len(require) > 1 else ())
 
 
 # "Alert me about ...", "I want news on ...": the request, not the subject.
@@ -264,6 +266,14 @@ def _weights_beside(
             if weight < base - 1e-3:
                 found.append((group.name, round(weight, 3)))
     return tuple(found)
+
+
+def _written_as_name(term: str, texts: Sequence[str]) -> bool:
+    """Whether the texts write a subject term as a name: capitalised wherever it occurs
+    ("Pence", "Mike Pence", "FTC"), so it names an actor, not what happens."""
+    pattern = re.compile(rf"\b{re.escape(term)}\b", re.IGNORECASE)
+    found = [m.group(0) for text in texts for m in pattern.finditer(text)]
+    return bool(found) and all(w[:1].isupper() for f in found for w in f.split())
 
 
 def _term_variants(term: str, ground: Background) -> list[str]:

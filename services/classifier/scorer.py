@@ -21,7 +21,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.classifier.lexicon import GroupMatch, Lexicon
@@ -96,7 +96,7 @@ class _Passage:
 class TopicScorer:
     """Scores texts against one topic; build once per topic (fitting costs milliseconds)."""
 
-    def __init__(self, topic: ResolvedTopic) -> None:
+    def __init__(self, topic: ResolvedTopic, refinements: Refinements | None = None) -> None:
         self.topic = topic
         self._passages = [
             _Passage(ref.source, passage)
@@ -108,9 +108,12 @@ class TopicScorer:
         self._index = PassageIndex([p.text for p in self._passages])
         self.derived = topic.refinements.empty
         self.refinements: Refinements = (
-            derive_refinements(topic.references, topic.description) if self.derived
+            refinements if refinements is not None
+            else derive_refinements(topic.references, topic.description) if self.derived
             else topic.refinements
         )
+        # The same topic read with its subject's names as actors, for texts naming no actor.
+        self._names_as_actors = _names_as_actors(topic, self.refinements) if self.derived else None
         groups = self.refinements.groups
         # A refined topic lists Polish terms for the Polish feeds: their other inflections
         # match through the Polish stemmer. Derived topics' terms come from English references.
@@ -265,7 +268,13 @@ class TopicScorer:
         notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued,
                        located, subject_weak, scene, self._dated_notes(dated, matches))
         explanation = self._explain(value, matches, notes, hit, components, z)
-        return Score(self.topic.id, round(value, 4), explanation)
+        scored = Score(self.topic.id, round(value, 4), explanation)
+        if (self._names_as_actors is not None and value < self.topic.threshold and missing
+                and any(g in matches for g in self.refinements.actor_names)
+                and not any(g in matches for g in self.refinements.require[0])):
+            other = self._names_as_actors.score(title, summary)
+            return other if other.score > scored.score else scored
+        return scored
 
     def _explain(
         self,
@@ -636,6 +645,47 @@ class _Notes:
     subject_weak: bool = False
     scene: str | None = None
     dated: list[str] = field(default_factory=list)
+
+
+def _names_as_actors(topic: ResolvedTopic, refinements: Refinements) -> TopicScorer | None:
+    """A derived topic whose subject names people or places ("Pence", "Indiana") that are no
+    actors' entities (named only in the description, or too common a first name): read with
+    those names as its actors, for a text that names none of the actors' clause. Their weight
+    then pools with the actors', and the subject needs its own evidence ("classified
+    documents"), so the names alone never make a match."""
+    names = refinements.actor_names
+    require = refinements.require
+    if not names or len(require) != 2 or not [g for g in require[-1] if g not in names]:
+        return None
+    merged = _one_group_per_name([refinements.group(g) for g in names])
+    actors = (*(g.name for g in merged), *require[0])
+    subject = tuple(g for g in require[-1] if g not in names)
+    groups = (*(g for g in refinements.groups if g.name not in names), *merged)
+    alternative = replace(refinements, groups=groups, require=(actors, subject), actor_names=())
+    return TopicScorer(topic, refinements=alternative)
+
+
+def _one_group_per_name(groups: Sequence[TermGroup]) -> list[TermGroup]:
+    """"Mike", "Pence" and "Mike Pence" are one person: name groups sharing a word become one
+    actor, weighing as its rarest form, so a text naming him in full counts him once."""
+    parts: list[list[TermGroup]] = []
+    for group in groups:
+        words = set(group.label.lower().split())
+        joined = [p for p in parts if any(words & set(g.label.lower().split()) for g in p)]
+        for part in joined:
+            parts.remove(part)
+        parts.append([g for p in joined for g in p] + [group])
+    merged: list[TermGroup] = []
+    for part in parts:
+        label = max((g.label for g in part), key=len)
+        # One word of a longer name stands for the person only as the surname ("Pence"):
+        # a first name alone is anyone ("Magic Mike").
+        firsts = {w.lower() for g in part for w in g.label.split()[:-1]}
+        kept = [g for g in part if len(g.label.split()) > 1 or g.label.lower() not in firsts]
+        terms = tuple(dict.fromkeys(t for g in kept for t in g.terms))
+        merged.append(TermGroup(name=f"actor:{label}", label=label, terms=terms,
+                                weight=max(g.weight for g in kept)))
+    return merged
 
 
 def _sense_groups(refinements: Refinements) -> list[str]:

@@ -88,3 +88,50 @@ def test_the_description_adds_rare_phrases_of_common_words_only_as_written() -> 
     assert marked.score >= 0.5, marked.explanation["summary"]
     other = scorer.score("Stocks mark a check on the rally", "Markets paused on Friday.")
     assert other.score < 0.5
+
+
+DOCS_REFS = tuple(
+    Reference(f"d{i}.md", text)
+    for i, text in enumerate([
+        "The White House said more classified documents were found at Biden's Delaware home, "
+        "and the FBI searched the house in Wilmington.",
+        "The FBI searched Biden's Wilmington home for classified documents for 13 hours, the "
+        "White House counsel said.",
+        "Republicans asked the White House for the visitor logs of the Delaware home where "
+        "classified documents were kept.",
+        "The Justice Department named a special counsel after classified documents turned up "
+        "at the Delaware home; the FBI is investigating.",
+    ])
+)
+DOCS_DESCRIPTION = ("The classified documents affair: papers found at President Biden's Delaware "
+                    "home and at Mike Pence's home in Indiana, and the FBI searches.")
+DOCS_DF = {"white hous": 900.0, "fbi": 400.0, "delawar": 110.0, "wilmington": 20.0,
+           "classifi": 135.0, "classifi document": 50.0, "document": 700.0, "biden": 1900.0,
+           "mike": 1200.0, "penc": 40.0, "mike penc": 30.0, "indiana": 200.0, "home": 3000.0,
+           "magic": 300.0, "magic mike": 2.0, "review": 900.0, "visitor": 84.0, "log": 300.0,
+           "search": 1300.0, "counsel": 60.0, "paper": 1000.0}
+
+
+def _docs_scorer() -> TopicScorer:
+    topic = ResolvedTopic(id="docs", name="Classified documents", threshold=0.5,
+                          references=DOCS_REFS, description=DOCS_DESCRIPTION)
+    return TopicScorer(topic, derive_refinements(DOCS_REFS, DOCS_DESCRIPTION,
+                                                 Background(docs=64_000, df=dict(DOCS_DF))))
+
+
+def test_names_the_subject_holds_stand_for_the_actors_in_a_text_naming_no_other() -> None:
+    scorer = _docs_scorer()
+    actors = {scorer.refinements.group(g).label for g in scorer.refinements.actor_names}
+    assert {"pence", "indiana"} <= actors and "classified documents" not in actors
+    found = scorer.score("Classified documents found at Mike Pence's home",
+                         "Lawyers for the former vice president found about a dozen papers.")
+    assert found.score >= 0.5, found.explanation["summary"]
+    assert "mike pence" in found.explanation["summary"].lower()
+
+
+def test_names_alone_or_a_first_name_never_make_a_match() -> None:
+    scorer = _docs_scorer()
+    campaign = scorer.score("Mike Pence campaigns in Indiana", "The former vice president spoke.")
+    assert campaign.score < 0.5
+    film = scorer.score("'Magic Mike's Last Dance' review: the documents of a dance career", "")
+    assert film.score < 0.5, film.explanation["summary"]
