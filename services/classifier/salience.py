@@ -53,6 +53,11 @@ DESCRIPTION_ONLY_SHARE = 0.7
 # news is the subject itself: "Tyre Nichols", "FTX".
 PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
+# An event's name is what happens, not who acts ("Super Bowl", "Australian Open"): a
+# protagonist the texts number as an edition ("Super Bowl LVII", "Super Bowl 2023") is the
+# subject itself when ordinary news names it at most this often.
+EVENT_NAME_RATE = 2e-3
+_EDITION = r"\s+(?:[IVXLC]{2,}|(?:19|20)\d\d|\d{1,3})\b"
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
@@ -127,17 +132,19 @@ def derive_refinements(
     if excluded:
         groups.append(TermGroup(name=EXCLUDED_GROUP, label="excluded by the description",
                                 terms=tuple(excluded)))
-    named = tuple(
-        g.name for g in entity_groups
-        if g.label in protagonists and max(ground.rate(_term_key(t)) for t in g.terms) <= SUBJECT_NAME_RATE
-    )
+    rates = {g.name: max(ground.rate(_term_key(t)) for t in g.terms) for g in entity_groups}
+    events = tuple(g.name for g in entity_groups if g.label in protagonists
+                   and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
+    named = tuple(g.name for g in entity_groups if g.name in events or (
+        g.label in protagonists and rates[g.name] <= SUBJECT_NAME_RATE))
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
     actors = tuple(g.name for g in concept_groups if _written_as_name(g.label, texts))
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
                        penalize=(EXCLUDED_GROUP,) if excluded else (),
-                       actor_names=actors if len(require) > 1 else ())
+                       actor_names=actors if len(require) > 1 else (),
+                       event_names=events if len(require) > 1 else ())
 
 
 # "Alert me about ...", "I want news on ...": the request, not the subject.
@@ -266,6 +273,14 @@ def _weights_beside(
             if weight < base - 1e-3:
                 found.append((group.name, round(weight, 3)))
     return tuple(found)
+
+
+def _numbered_event(terms: Sequence[str], texts: Sequence[str]) -> bool:
+    """Whether the texts number a name of several words as an event's edition ("Super Bowl
+    LVII", "Super Bowl 2023"), in at least two of them: a person or a firm has no editions
+    (one-word names are left out: "Twitter 2.0", "Windows 11" are products)."""
+    pattern = re.compile("|".join(rf"\b{re.escape(t)}{_EDITION}" for t in terms if " " in t))
+    return bool(pattern.pattern) and sum(1 for text in texts if pattern.search(text)) >= MIN_DOCS
 
 
 def _written_as_name(term: str, texts: Sequence[str]) -> bool:

@@ -117,8 +117,12 @@ class TopicScorer:
         groups = self.refinements.groups
         # A refined topic lists Polish terms for the Polish feeds: their other inflections
         # match through the Polish stemmer. Derived topics' terms come from English references.
-        self._lexicon = Lexicon(((g.name, g.terms) for g in groups), polish=not self.derived,
-                                senses=_sense_groups(self.refinements))
+        # A derived topic's excluded phrases are matched on their own: "Super Bowl parties" is
+        # an excluded "bowl parties" though the name "Super Bowl" took the word "bowl".
+        apart = set(self.refinements.penalize) if self.derived else set()
+        self._lexicon = Lexicon(((g.name, g.terms) for g in groups if g.name not in apart),
+                                polish=not self.derived, senses=_sense_groups(self.refinements))
+        self._apart = Lexicon((g.name, g.terms) for g in groups if g.name in apart) if apart else None
         self._labels = {g.name: g.label for g in groups}
         self._weights = {
             g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
@@ -143,16 +147,22 @@ class TopicScorer:
         summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
         tokens = tokenize(text)
-        raw = self._lexicon.match(text, tokens, len(title_text))
+        raw = self._match(text, tokens, len(title_text))
         matches = _resolve_aliases(raw, self._conditional, tokens, text, len(title_text))
         return [g for g in self._evidence_groups if g in matches]
+
+    def _match(self, text: str, tokens: Sequence[Token], title_end: int) -> dict[str, GroupMatch]:
+        found = self._lexicon.match(text, tokens, title_end)
+        if self._apart is not None:
+            found.update(self._apart.match(text, tokens, title_end))
+        return found
 
     def score(self, title: str, summary: str) -> Score:
         title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
         summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
         tokens = tokenize(text)
-        raw = self._lexicon.match(text, tokens, len(title_text))
+        raw = self._match(text, tokens, len(title_text))
         uncued = [
             (g.name, raw[g.name].surfaces) for g in self._conditional if g.name in raw and not g.counts_as
         ]
@@ -171,7 +181,8 @@ class TopicScorer:
         context_terms = [s for g in self.refinements.contexts if g in matches for s in matches[g].surfaces]
         missing = [c for c in self.refinements.require if not any(g in matches for g in c)]
         # A name rare enough in ordinary news to be the subject itself ("Tyre Nichols").
-        named = [g for g in self.refinements.subject_names if g in matches]
+        named = [g for g in self.refinements.subject_names if g in matches
+                 and (matches[g].in_title or g not in self.refinements.event_names)]
         if named and self.refinements.require[-1] in missing:
             missing.remove(self.refinements.require[-1])
         # Derived topics: a subject this unusual in ordinary news on its own ("spy balloon",

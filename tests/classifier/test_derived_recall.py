@@ -135,3 +135,47 @@ def test_names_alone_or_a_first_name_never_make_a_match() -> None:
     assert campaign.score < 0.5
     film = scorer.score("'Magic Mike's Last Dance' review: the documents of a dance career", "")
     assert film.score < 0.5, film.explanation["summary"]
+
+
+BOWL_REFS = tuple(
+    Reference(f"b{i}.md", text)
+    for i, text in enumerate([
+        "Super Bowl LVII: the Kansas City Chiefs face the Philadelphia Eagles in Glendale.",
+        "How much a 30-second Super Bowl ad costs this year, and which brands bought one.",
+        "Andy Reid says the Chiefs are ready for the Eagles in Super Bowl 57.",
+        "Rihanna will headline the Super Bowl halftime show, the NFL said.",
+        "Bettors expect a record for Super Bowl LVII, with the Chiefs slight favourites.",
+    ])
+)
+BOWL_DESCRIPTION = ("Super Bowl LVII between the Chiefs and the Eagles: previews, the halftime "
+                    "show and the commercials. I don't want recipes for Super Bowl parties.")
+BOWL_DF = {"super bowl": 70.0, "super": 400.0, "bowl": 120.0, "chief": 600.0, "eagl": 200.0,
+           "kansa citi": 90.0, "philadelphia": 300.0, "glendal": 5.0, "nfl": 260.0,
+           "rihanna": 20.0, "halftim": 4.0, "commerci": 300.0, "recip": 400.0, "parti": 1200.0,
+           "bowl parti": 3.0, "ad": 1500.0, "record": 1500.0, "andi reid": 10.0}
+
+
+def _bowl_scorer() -> TopicScorer:
+    topic = ResolvedTopic(id="bowl", name="Super Bowl", threshold=0.5, references=BOWL_REFS,
+                          description=BOWL_DESCRIPTION)
+    return TopicScorer(topic, derive_refinements(BOWL_REFS, BOWL_DESCRIPTION,
+                                                 Background(docs=64_000, df=dict(BOWL_DF))))
+
+
+def test_a_numbered_event_is_the_subject_in_a_headline() -> None:
+    scorer = _bowl_scorer()
+    events = [scorer.refinements.group(g).label for g in scorer.refinements.event_names]
+    assert events == ["Super Bowl"]
+    assert scorer.refinements.event_names == scorer.refinements.subject_names
+    flyover = scorer.score("All-women team to perform flyover at Super Bowl LVII", "")
+    assert flyover.score >= 0.5, flyover.explanation["summary"]
+    aside = scorer.score("Final Fantasy 16 will be a PS5 exclusive for six months",
+                         "Sony also plans a trailer during the Super Bowl.")
+    assert aside.score < 0.5, aside.explanation["summary"]
+
+
+def test_an_excluded_phrase_counts_though_a_name_took_one_of_its_words() -> None:
+    scorer = _bowl_scorer()
+    party = scorer.score("How to throw an unforgettable Super Bowl party", "")
+    assert party.score < 0.5, party.explanation["summary"]
+    assert "penalty" in party.explanation["components"]
