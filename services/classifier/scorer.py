@@ -115,7 +115,7 @@ class TopicScorer:
         # A refined topic lists Polish terms for the Polish feeds: their other inflections
         # match through the Polish stemmer. Derived topics' terms come from English references.
         self._lexicon = Lexicon(((g.name, g.terms) for g in groups), polish=not self.derived,
-                                senses=_sense_groups(self.refinements))
+                                senses=_sense_groups(self.refinements), exclusive=self.derived)
         self._labels = {g.name: g.label for g in groups}
         self._weights = {
             g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))

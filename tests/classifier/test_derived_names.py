@@ -8,7 +8,9 @@ import pytest
 
 from services.classifier import salience
 from services.classifier.background import Background
+from services.classifier.lexicon import Lexicon
 from services.classifier.salience import PERIPHERAL_SHARE, derive_refinements
+from services.classifier.text import tokenize
 from shared.topics import Reference, Refinements
 
 FRAUD_REFS = tuple(
@@ -63,3 +65,17 @@ def test_a_peripheral_person_the_description_names_keeps_full_weight() -> None:
     described = derive_refinements(refs, "Zorvex Group fraud claims and Priya Raman's answer.", ground)
     assert abs(_entity(described, "Priya Raman") * PERIPHERAL_SHARE - _entity(plain, "Priya Raman")) < 2e-3
 
+
+
+def test_a_matched_phrase_consumes_its_words() -> None:
+    """"short seller" is one piece of evidence, not also "short" and "seller"."""
+    groups = [("concept:short seller", ["short seller"]), ("concept:short", ["short"]),
+              ("concept:seller", ["seller"]), ("concept:fraud", ["fraud"])]
+    text = "Short seller accuses Zorvex of fraud; shares fall as seller pressure mounts"
+    tokens = tokenize(text)
+    shared = Lexicon(groups).match(text, tokens, len(text))
+    assert {"concept:short seller", "concept:short"} <= set(shared)  # the old double count
+    found = Lexicon(groups, exclusive=True).match(text, tokens, len(text))
+    assert set(found) == {"concept:short seller", "concept:fraud", "concept:seller"}
+    assert found["concept:seller"].surfaces == ["seller"]  # "seller pressure": its own mention
+    assert found["concept:short seller"].surfaces == ["Short seller"]
