@@ -58,6 +58,12 @@ SUBJECT_NAME_RATE = 1e-3
 # subject itself when ordinary news names it at most this often.
 EVENT_NAME_RATE = 2e-3
 _EDITION = r"\s+(?:[IVXLC]{2,}|(?:19|20)\d\d|\d{1,3})\b"
+# A name fewer than this share of the references use is peripheral to the story (a place one
+# report mentions, a bystander): it weighs ``PERIPHERAL_SHARE`` of its rarity, unless the
+# description names it (a place keeps the discount: users name where a story happens, which
+# is no evidence of the story itself).
+PERIPHERAL_NAME_SHARE = 0.45
+PERIPHERAL_SHARE = 0.5
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
@@ -110,9 +116,11 @@ def derive_refinements(
         concepts += own
     _spell_out_acronyms(entities, concepts)
     target = TARGET_RATE
+    peripheral = _peripheral_names(entities, [ref.text for ref in references], wanted)
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms),
-                  weight=_weight(ground.any_rate({_term_key(t) for t in terms}), target))
+                  weight=round(_weight(ground.any_rate({_term_key(t) for t in terms}), target)
+                               * (PERIPHERAL_SHARE if label in peripheral else 1.0), 3))
         for label, terms in entities.items()
     ]
     concept_groups = [
@@ -243,6 +251,33 @@ def _spell_out_acronyms(entities: dict[str, list[str]], concepts: list[str]) -> 
             if len(words) >= 2 and "".join(w[0] for w in words).upper() in short:
                 terms.append(phrase)
                 concepts.remove(phrase)
+
+
+def _name_pattern(terms: Sequence[str], flags: int = 0) -> re.Pattern[str]:
+    return re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms), flags)
+
+
+def _is_place(terms: Sequence[str]) -> bool:
+    places = _all_places()
+    return any(t.lower() in places for t in terms)
+
+
+def _peripheral_names(
+    entities: dict[str, list[str]], references: Sequence[str], wanted: str
+) -> set[str]:
+    """Names few references use: "Queensland" in one report of a fraud story says where a
+    mine is, not what the story is. The description's own names are never peripheral, except
+    places."""
+    if not references:
+        return set()
+    found: set[str] = set()
+    for label, terms in entities.items():
+        pattern = _name_pattern(terms, re.IGNORECASE)  # "German" is Germany's: 'german'
+        used = sum(1 for text in references if pattern.search(_undot(text)))
+        described = bool(wanted) and pattern.search(_undot(wanted)) is not None
+        if used < PERIPHERAL_NAME_SHARE * len(references) and (not described or _is_place(terms)):
+            found.add(label)
+    return found
 
 
 def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[str]:

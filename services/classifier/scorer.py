@@ -121,7 +121,8 @@ class TopicScorer:
         # an excluded "bowl parties" though the name "Super Bowl" took the word "bowl".
         apart = set(self.refinements.penalize) if self.derived else set()
         self._lexicon = Lexicon(((g.name, g.terms) for g in groups if g.name not in apart),
-                                polish=not self.derived, senses=_sense_groups(self.refinements))
+                                polish=not self.derived, senses=_sense_groups(self.refinements),
+                                exclusive=self.derived)
         self._apart = Lexicon((g.name, g.terms) for g in groups if g.name in apart) if apart else None
         self._labels = {g.name: g.label for g in groups}
         self._weights = {

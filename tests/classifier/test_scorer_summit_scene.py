@@ -171,3 +171,22 @@ def test_word_senses_that_name_no_weapon_and_no_supplier(
     axis_scorer: TopicScorer, title: str, summary: str
 ) -> None:
     assert axis_scorer.score(title, summary).score < THRESHOLD
+
+
+def test_a_multilateral_summit_is_not_a_pact(axis_scorer: TopicScorer) -> None:
+    """North Korea raised among other business at the G20 is not a Kim-Putin summit."""
+    result = axis_scorer.score(
+        "Biden to press Xi on red lines in talks before the G20",
+        "The US president will urge Beijing to rein in North Korea when he meets Xi Jinping "
+        "before the G20 summit in Bali, buoyed by Ukraine's advances on the battlefield.",
+    )
+    assert result.score < THRESHOLD
+
+
+def test_arms_named_at_a_multilateral_summit_still_count(axis_scorer: TopicScorer) -> None:
+    result = axis_scorer.score(
+        "G20: leaders condemn North Korean missiles supplied to Russia",
+        "At the G20 summit, leaders said North Korea had shipped ballistic missiles to Russia "
+        "for its war in Ukraine.",
+    )
+    assert result.score >= THRESHOLD
