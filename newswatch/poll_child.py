@@ -194,7 +194,7 @@ def _forget_parents_forkserver() -> None:
     forkserver = sys.modules.get("multiprocessing.forkserver")
     if forkserver is None:
         return
-    server = forkserver._forkserver  # type: ignore[attr-defined]
+    server = forkserver._forkserver
     alive_fd = getattr(server, "_forkserver_alive_fd", None)
     if alive_fd is not None:
         with contextlib.suppress(OSError):
