@@ -168,6 +168,7 @@ def _child_main(ctx: AppContext, fd: int, parent: int) -> NoReturn:
     try:
         os.setpgid(0, 0)
         _die_with_parent(parent)
+        _forget_parents_forkserver()
         queue = PipeQueue(fd)
         ctx.queue = queue
         from services.fetcher import poller
@@ -188,6 +189,23 @@ def _child_main(ctx: AppContext, fd: int, parent: int) -> NoReturn:
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
         os._exit(code)
+
+
+def _forget_parents_forkserver() -> None:
+    """A forkserver the parent started (an earlier poll in the same process, as in tests) is
+    the parent's child: the forked child must start its own. multiprocessing keeps the
+    server in a module global whose ``waitpid`` would fail here with ECHILD, and has no
+    public reset, so the instance is re-initialised (and the parent's liveness pipe closed).
+    """
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    if forkserver is None:
+        return
+    server = forkserver._forkserver
+    alive_fd = getattr(server, "_forkserver_alive_fd", None)
+    if alive_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(alive_fd)
+    server.__init__()
 
 
 def _send_error(queue: PipeQueue | None, exc: BaseException) -> None:

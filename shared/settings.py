@@ -3,29 +3,23 @@
 Everything a user edits about *what* to watch lives in the YAML config (``shared.config``);
 this class holds only *where things run*, so it can come from compose env files.
 Built lazily by ``get_settings()``: importing this module does no work.
-
-A plain pydantic model read from ``os.environ`` (names case-insensitive, as before), not
-pydantic-settings: that package's import (its sources, dotenv, importlib.metadata, email)
-cost every command ~0.1 s of start-up, for fields that are all scalars.
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("data") / "newswatch.db"
 DEFAULT_CONFIG_PATH = Path("newswatch.yaml")
 
 
-class Settings(BaseModel):
-    """``Settings(NAME=value)`` overrides the environment variable NAME (tests do)."""
-
-    model_config = ConfigDict(extra="ignore")
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
@@ -54,11 +48,6 @@ class Settings(BaseModel):
     smtp_from: str = Field(default="newswatch@localhost", alias="SMTP_FROM")
     smtp_tls: Literal["starttls", "ssl", "none"] = Field(default="none", alias="SMTP_TLS")
     smtp_timeout: float = Field(default=30.0, alias="SMTP_TIMEOUT")
-
-    def __init__(self, **values: Any) -> None:
-        env = {name.upper(): value for name, value in os.environ.items()}
-        aliases = [f.alias for f in type(self).model_fields.values() if f.alias]
-        super().__init__(**{**{a: env[a] for a in aliases if a in env}, **values})
 
     def resolved_database_url(self) -> str:
         """``DATABASE_URL`` or the embedded SQLite file under the data dir."""

@@ -113,6 +113,20 @@ def test_a_finished_child_reports_its_counts(sqlite_url: str, feed_server: FeedS
     assert (summary.feeds_polled, summary.articles_new, summary.matches) == (1, 2, 1)
 
 
+def test_a_child_starts_its_own_forkserver(sqlite_url: str, feed_server: FeedServer) -> None:
+    """A forkserver this process started earlier (a poll in the same process) is not the
+    child's to wait for: the child's parse pool must start its own, not fail with ECHILD."""
+    ctx = _context(sqlite_url, feed_server.url("/world.xml"))
+    poller.run_once(ctx)  # parses in a pool: the forkserver now runs as our child
+    feed_server.pages["/world.xml"] = Page(rss([RELEVANT, IRRELEVANT, ("Council meets on the "
+        "harbour budget", "The harbour board discussed berths and fees.")]))
+
+    summary = run_embedded(ctx, once=True, stop=threading.Event(), drain_timeout=0)
+
+    assert summary.poll_error is None, summary.poll_error
+    assert summary.articles_new == 1
+
+
 # --- the real command: the child is killed from outside, the parent gets SIGTERM -----------
 
 
