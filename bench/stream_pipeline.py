@@ -156,6 +156,8 @@ class Measured:
     stderr: str
     code: int
     tree_pss_mib: float = 0.0  # peak of the summed PSS of the process and its descendants
+    cpu_by_pid: dict[int, float] | None = None  # sampled user+sys of every process of the tree
+    root: int = 0
 
 
 def measure(command: list[str], env: dict[str, str]) -> Measured:
@@ -167,7 +169,8 @@ def measure(command: list[str], env: dict[str, str]) -> Measured:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
         done = threading.Event()
         peak = [0]
-        sampler = threading.Thread(target=sample_tree_pss, args=(process.pid, done, peak),
+        cpu: dict[int, float] = {}
+        sampler = threading.Thread(target=sample_tree, args=(process.pid, done, peak, cpu),
                                    daemon=True)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -179,11 +182,15 @@ def measure(command: list[str], env: dict[str, str]) -> Measured:
         err.seek(0)
         return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
                         out.read().decode(), err.read().decode(), process.returncode,
-                        peak[0] / 1024)
+                        peak[0] / 1024, cpu, process.pid)
 
 
-def sample_tree_pss(root: int, done: threading.Event, peak: list[int], every: float = 0.1) -> None:
-    """Every ``every`` seconds: the PSS (KiB) of ``root`` and all its descendants, summed."""
+def sample_tree(root: int, done: threading.Event, peak: list[int], cpu: dict[int, float],
+                every: float = 0.05) -> None:
+    """Every ``every`` seconds: the PSS (KiB) of ``root`` and all its descendants, summed,
+    and each one's CPU so far (the last sample stands for its total: up to ``every`` short).
+    ru CPU misses the parse workers: the forkserver, not our tree's root, reaps them."""
+    tick = os.sysconf("SC_CLK_TCK")
     while not done.wait(every):
         parents: dict[int, int] = {}
         for entry in Path("/proc").iterdir():
@@ -198,6 +205,12 @@ def sample_tree_pss(root: int, done: threading.Event, peak: list[int], every: fl
             frontier = {p for p, parent in parents.items() if parent in frontier} - tree
             tree |= frontier
         total = 0
+        for pid in tree:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, IndexError, ValueError):
+                continue
         for pid in tree:
             try:
                 for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
@@ -232,6 +245,18 @@ def report_polls(who: str, spans: list[tuple[str, float, float]], peak: dict[str
           f"(latency {latency:.2f} s); busiest host {host_of.get(busiest, busiest)}: "
           f"{crowd} feeds, at most {peak[busiest]} in flight; "
           f"max in flight on any host {max(peak.values())}")
+
+
+def report_cpu(measured: Measured) -> None:
+    """CPU per process, sampled: the one process, or `run --once`'s parent (classifying), its
+    forked poll and the rest (forkserver, parse workers, resource tracker)."""
+    cpu = measured.cpu_by_pid or {}
+    if not cpu:
+        return
+    parent = cpu.get(measured.root, 0.0)
+    others = sorted((c for p, c in cpu.items() if p != measured.root), reverse=True)
+    print(f"  CPU by process (sampled): parent {parent:.2f} s; others "
+          f"{', '.join(f'{c:.2f}' for c in others) or 'none'} s; tree {sum(cpu.values()):.2f} s")
 
 
 def main() -> None:
@@ -296,6 +321,7 @@ def main() -> None:
           f"peak {ours.peak_mib:.0f} MiB (largest process; whole tree {ours.tree_pss_mib:.0f} "
           f"MiB PSS), {len(slack.posts['/newswatch'])} Slack posts")
     report_polls("newswatch", *polls.take(), len(by_feed), args.latency, addresses)
+    report_cpu(ours)
     if args.show_alerts:
         for post in slack.posts["/newswatch"]:
             print("  ", json.loads(post).get("text", "")[:160].replace("\n", " | "))
