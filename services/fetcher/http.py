@@ -36,9 +36,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-from services.fetcher import no_trio  # noqa: F401 - first: httpcore without trio
-
-# isort: split
 import httpcore
 import httpx
 
