@@ -106,6 +106,7 @@ STORY_NAMES = 8  # the story's heaviest name terms: whom and where it is about
 NEW_HEADLINE_MIN_SIZE = 5
 NEW_HEADLINE_SIMILARITY = 0.36
 NEW_HEADLINE_SHARE = 0.4
+ELSEWHERE_SIMILARITY = 0.36  # ... and one naming none of the story's names (``_elsewhere``)
 # A report that continues a big story ("Grieving diaspora rallies for Turkey earthquake
 # victims") shares mostly its headline with the story's words: it joins a story of
 # DEVELOPING_MIN_SIZE+ articles at a lower centroid cosine when its headline words give at
@@ -838,13 +839,15 @@ class StoryIndex:
             if centroid is not None and (
                     (centroid.size >= CENTROID_MIN_SIZE
                      and centroid.cosine(unit) < self.params.story_threshold)
-                    or _new_headline(unit, features.title, centroid, sim)):
+                    or _new_headline(unit, features.title, centroid, sim)
+                    or self._elsewhere(features.title & features.names, centroid, sim)):
                 continue
             return _Candidate(entry.story_id, entry.article.key, sim)
-        return self._developing(unit, features.title, kept, article.title)
+        return self._developing(unit, features.title, kept, article.title, features.names)
 
     def _developing(self, unit: dict[str, float], title: frozenset[str],
-                    hits: list[tuple[_Entry, float]], headline: str = "") -> _Candidate | None:
+                    hits: list[tuple[_Entry, float]], headline: str = "",
+                    names: frozenset[str] = frozenset()) -> _Candidate | None:
         """The big story whose centroid is closest, if close enough (see DEVELOPING_*)."""
         candidates: dict[StoryId, ArticleKey | None] = {}
         for entry, _ in hits:  # closest member first: the evidence named with the answer
@@ -862,11 +865,23 @@ class StoryIndex:
             if closeness < CONTINUES_THRESHOLD or (
                     best is not None and closeness <= best.similarity):
                 continue
+            if self._elsewhere(title & names, centroid, closeness):
+                continue
             if (_continues(unit, title, named | self._headline_names(headline), centroid)
                     if closeness < DEVELOPING_THRESHOLD
                     else not _new_headline(unit, title, centroid, closeness)):
                 best = _Candidate(story_id, key, closeness)
         return best
+
+    def _elsewhere(self, named: frozenset[str], centroid: _Centroid, similarity: float) -> bool:
+        """The headline names people or places, none of them the big story's own (its
+        STORY_NAMES heaviest names), and the report is only loosely close: the same kind of
+        event elsewhere ("object shot down over Canada" beside the Alaska one's story), found
+        through a member whose headline named no place ("second object shot down")."""
+        if centroid.size < NEW_HEADLINE_MIN_SIZE or similarity >= ELSEWHERE_SIMILARITY:
+            return False
+        named = frozenset(t for t in named if len(t) > 2)  # not initials ("U.S."): too common
+        return bool(named) and not named & self._story_names(centroid.weights)
 
     def _headline_names(self, headline: str) -> set[str]:
         """Stems of the words a sentence-case headline capitalises after its first word

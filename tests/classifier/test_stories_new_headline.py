@@ -34,7 +34,7 @@ BALLOON = [
 ]
 
 # Its body recalls the balloon; its headline, its news, is the shooting of another object.
-OTHER_NEWS = ("Jet downs unidentified flying object near Deadhorse",
+OTHER_NEWS = ("F-22 shoots down unidentified object the size of a car",
               "An F-22 shot down an object the size of a car near Deadhorse on Friday. It comes "
               "a week after a fighter jet shot down the Chinese spy balloon off South Carolina, "
               "whose debris the Navy is still recovering from the Atlantic.")
@@ -65,6 +65,18 @@ def test_the_rule_is_what_splits_it(monkeypatch) -> None:  # type: ignore[no-unt
     monkeypatch.setattr(stories, "NEW_HEADLINE_SHARE", 0.0)
     found = _index().assign(_article("other", *OTHER_NEWS, hours=40))
     assert found.story_id == 1
+
+
+def test_a_headline_naming_a_place_the_story_is_not_about_is_another_story(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The same kind of event elsewhere, found through the story's background words: the
+    headline names none of the story's people or places."""
+    elsewhere = _article("deadhorse", "Jet downs unidentified flying object over Deadhorse",
+                         OTHER_NEWS[1], hours=40)
+    monkeypatch.setattr(stories, "NEW_HEADLINE_SHARE", 0.0)  # the other rule off
+    assert _index().assign(elsewhere).reason is Reason.NEW
+    monkeypatch.setattr(stories, "ELSEWHERE_SIMILARITY", 0.0)  # this rule off too
+    assert _index().assign(elsewhere).story_id == 1
 
 
 def test_a_follow_up_in_the_story_words_still_joins() -> None:
