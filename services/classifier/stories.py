@@ -14,17 +14,22 @@ story before deliveries are routed. Three tests run in order, cheapest and sures
    different events that share them stay apart unless their specific facts (places, weapons,
    figures) also overlap. Word pairs were tried and dropped: they diluted the cosine of reports
    written in different words more than they separated events.
-   Three decision rules on top (``_same_event``; measured on bench/data/stories_week):
+   Decision rules on top (``_same_event``; measured on bench/data/stories_week):
    - *actors only*: a match whose shared words are all names ("Mike Pence") is one story only
      within hours (the actors meeting) or when very close: days apart, it is another event
-     of the same people (``_actors_only``). Names are words capitalised inside a sentence, or
-     that the window mostly writes so (Title Case headlines tell nothing).
+     of the same people (``_actors_only``), unless both headlines carry one of the shared
+     words of what happened ("summit"): the story continuing. Names are words capitalised
+     inside a sentence, or that the window mostly writes so (Title Case headlines tell nothing).
    - *other actors*: headlines naming different places or people, neither report naming the
      other's anywhere, are two events of one kind (``_other_actors``).
    - *developing story*: a report close to no single member but to what a big story's
      articles share (its centroid) joins it; big stories are tried directly, because their
      words are too frequent for the index to walk, if the headline names one of their
      actors (``_developing``).
+   - *new headline* / *elsewhere*: a report only loosely close to a big story whose headline
+     words give little of what it shares with the story (its background paragraph matched), or
+     whose headline names none of the story's people and places (another shoot-down, another
+     place), opens its own story (``_new_headline``, ``_elsewhere``).
 
 The engine is incremental and in-memory: state is the window of recent articles (default 72h),
 rebuilt from the database on start (``StoryIndex.add`` for each recent assigned article). It
