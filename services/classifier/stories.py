@@ -296,8 +296,10 @@ class _Centroid:
     weights: dict[str, float]
     square: float = 0.0
     size: int = 0
+    changes: int = 0  # includes so far: tells the big-story names what is unchanged
 
     def include(self, unit: dict[str, float], sign: float = 1.0) -> None:
+        self.changes += 1
         weights = self.weights
         for term, value in unit.items():
             old = weights.get(term, 0.0)
@@ -623,6 +625,12 @@ class StoryIndex:
         self._capitalised: dict[str, int] = {}  # live articles writing the stem as a name
         self._big: dict[StoryId, frozenset[str]] = {}  # big stories and their names
         self._big_at = -BIG_STORIES_EVERY
+        # Big-story names as last computed, with the centroid and its ``changes`` then and the
+        # lightest name's weight; the stems added or evicted since (their name test may have
+        # changed); the stems that passed the name test at the last refresh.
+        self._big_names: dict[StoryId, tuple[_Centroid, int, frozenset[str], float]] = {}
+        self._touched: set[str] = set()
+        self._names_then: set[str] = set()
         self._last_link = ("", canonical_url(""))
 
     def __len__(self) -> int:
@@ -694,6 +702,7 @@ class StoryIndex:
             self._lsh.insert(article.key, features.minhash, check_duplication=False)
         self._vectors.add(entry)
         self._vectors.renorm()
+        self._touched.update(entry.terms, entry.capitalised)
         if entry.unit is not None:
             self._centroids.setdefault(story_id, _Centroid({})).include(entry.unit)
         self._added += 1
@@ -716,6 +725,7 @@ class StoryIndex:
                 self._lsh.remove(key)
             self._vectors.kill(entry)
             self._count_names(entry.capitalised, -1)
+            self._touched.update(entry.terms, entry.capitalised)
             centroid = self._centroids.get(entry.story_id)
             if centroid is not None and entry.unit is not None:
                 centroid.include(entry.unit, -1.0)
@@ -875,15 +885,53 @@ class StoryIndex:
 
     def _big_stories(self) -> dict[StoryId, frozenset[str]]:
         """Stories of BIG_STORY_SIZE articles and their STORY_NAMES heaviest names, refreshed
-        every BIG_STORIES_EVERY articles (amortised)."""
+        every BIG_STORIES_EVERY articles (amortised).
+
+        A story's names are computed again only if its centroid changed since, or one of its
+        terms passed or lost the name test (``_is_name``) meanwhile: the same names as a full
+        recount, in the same (centroid) order, for a fraction of the work."""
         if self._added - self._big_at >= BIG_STORIES_EVERY:
             self._big_at = self._added
-            self._big = {
-                story_id: self._story_names(centroid.weights)
-                for story_id, centroid in self._centroids.items()
-                if centroid.size >= BIG_STORY_SIZE
-            }
+            flipped = self._flipped_names()
+            cached, fresh = self._big_names, {}
+            for story_id, centroid in self._centroids.items():
+                if centroid.size < BIG_STORY_SIZE:
+                    continue
+                known = cached.get(story_id)
+                if (known is None or known[0] is not centroid or known[1] != centroid.changes
+                        or self._names_moved(centroid.weights, known[2], known[3], flipped)):
+                    names = self._story_names(centroid.weights)
+                    cut = (min(centroid.weights[t] for t in names) if len(names) == STORY_NAMES
+                           else -math.inf)
+                    known = (centroid, centroid.changes, names, cut)
+                fresh[story_id] = known
+            self._big_names = fresh
+            self._big = {story_id: known[2] for story_id, known in fresh.items()}
         return self._big
+
+    def _names_moved(self, weights: dict[str, float], names: frozenset[str], cut: float,
+                     flipped: set[str]) -> bool:
+        """Whether a story's names (the STORY_NAMES heaviest, ties in centroid order) change
+        when the ``flipped`` stems pass or lose the name test: one of its names is no longer
+        one, or a new name weighs at least its lightest (``cut``)."""
+        now = self._names_then
+        return any(t in names or (t in now and weights[t] >= cut)
+                   for t in weights.keys() & flipped)
+
+    def _flipped_names(self) -> set[str]:
+        """Stems added or evicted since the last refresh whose name test changed meanwhile
+        (a stem the window never capitalises is no name: ``_is_name`` is asked of the others)."""
+        then, flipped, touched = self._names_then, set(), self._touched
+        for stem in (touched & self._capitalised.keys()) | (touched & then):
+            now = len(stem) > 2 and self._is_name(stem)
+            if now != (stem in then):
+                flipped.add(stem)
+                if now:
+                    then.add(stem)
+                else:
+                    then.discard(stem)
+        self._touched = set()
+        return flipped
 
     def _story_names(self, weights: dict[str, float]) -> frozenset[str]:
         """The STORY_NAMES heaviest terms of ``weights`` that are names (``_is_name`` inlined).
