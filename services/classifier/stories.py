@@ -14,17 +14,22 @@ story before deliveries are routed. Three tests run in order, cheapest and sures
    different events that share them stay apart unless their specific facts (places, weapons,
    figures) also overlap. Word pairs were tried and dropped: they diluted the cosine of reports
    written in different words more than they separated events.
-   Three decision rules on top (``_same_event``; measured on bench/data/stories_week):
+   Decision rules on top (``_same_event``; measured on bench/data/stories_week):
    - *actors only*: a match whose shared words are all names ("Mike Pence") is one story only
      within hours (the actors meeting) or when very close: days apart, it is another event
-     of the same people (``_actors_only``). Names are words capitalised inside a sentence, or
-     that the window mostly writes so (Title Case headlines tell nothing).
+     of the same people (``_actors_only``), unless both headlines carry one of the shared
+     words of what happened ("summit"): the story continuing. Names are words capitalised
+     inside a sentence, or that the window mostly writes so (Title Case headlines tell nothing).
    - *other actors*: headlines naming different places or people, neither report naming the
      other's anywhere, are two events of one kind (``_other_actors``).
    - *developing story*: a report close to no single member but to what a big story's
      articles share (its centroid) joins it; big stories are tried directly, because their
      words are too frequent for the index to walk, if the headline names one of their
      actors (``_developing``).
+   - *new headline* / *elsewhere*: a report only loosely close to a big story whose headline
+     words give little of what it shares with the story (its background paragraph matched), or
+     whose headline names none of the story's people and places (another shoot-down, another
+     place), opens its own story (``_new_headline``, ``_elsewhere``).
 
 The engine is incremental and in-memory: state is the window of recent articles (default 72h),
 rebuilt from the database on start (``StoryIndex.add`` for each recent assigned article). It
@@ -106,13 +111,7 @@ STORY_NAMES = 8  # the story's heaviest name terms: whom and where it is about
 NEW_HEADLINE_MIN_SIZE = 5
 NEW_HEADLINE_SIMILARITY = 0.36
 NEW_HEADLINE_SHARE = 0.4
-# A report that continues a big story ("Grieving diaspora rallies for Turkey earthquake
-# victims") shares mostly its headline with the story's words: it joins a story of
-# DEVELOPING_MIN_SIZE+ articles at a lower centroid cosine when its headline words give at
-# least CONTINUES_SHARE of what it shares with the story, and its headline names no one and
-# nowhere the story's articles never mention.
-CONTINUES_THRESHOLD = 0.18
-CONTINUES_SHARE = 0.6
+ELSEWHERE_SIMILARITY = 0.36  # ... and one naming none of the story's names (``_elsewhere``)
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
@@ -220,9 +219,6 @@ class _Featurizer:
             for i in range(len(words) - SHINGLE_WORDS + 1)
         ]
         return terms, frozenset(title_stems), shingles
-
-    def name_stems(self, names: list[str]) -> list[str]:
-        return self._name_stems(names)
 
     def _name_stems(self, names: list[str]) -> list[str]:
         """Stems of capitalised words and figures, cached per name (names recur more than
@@ -852,10 +848,10 @@ class StoryIndex:
                     or self._elsewhere(features.title & features.names, centroid, sim)):
                 continue
             return _Candidate(entry.story_id, entry.article.key, sim)
-        return self._developing(unit, features.title, kept, article.title, features.names)
+        return self._developing(unit, features.title, kept, features.names)
 
     def _developing(self, unit: dict[str, float], title: frozenset[str],
-                    hits: list[tuple[_Entry, float]], headline: str = "",
+                    hits: list[tuple[_Entry, float]],
                     names: frozenset[str] = frozenset()) -> _Candidate | None:
         """The big story whose centroid is closest, if close enough (see DEVELOPING_*)."""
         candidates: dict[StoryId, ArticleKey | None] = {}
@@ -871,14 +867,9 @@ class StoryIndex:
             if centroid is None or centroid.size < DEVELOPING_MIN_SIZE:
                 continue
             closeness = centroid.cosine(unit)
-            if closeness < CONTINUES_THRESHOLD or (
-                    best is not None and closeness <= best.similarity):
-                continue
-            if self._elsewhere(title & names, centroid, closeness):
-                continue
-            if (_continues(unit, title, named | self._headline_names(headline), centroid)
-                    if closeness < DEVELOPING_THRESHOLD
-                    else not _new_headline(unit, title, centroid, closeness)):
+            if (closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity)
+                    and not _new_headline(unit, title, centroid, closeness)
+                    and not self._elsewhere(title & names, centroid, closeness)):
                 best = _Candidate(story_id, key, closeness)
         return best
 
@@ -887,20 +878,10 @@ class StoryIndex:
         STORY_NAMES heaviest names), and the report is only loosely close: the same kind of
         event elsewhere ("object shot down over Canada" beside the Alaska one's story), found
         through a member whose headline named no place ("second object shot down")."""
-        if centroid.size < NEW_HEADLINE_MIN_SIZE or similarity >= NEW_HEADLINE_SIMILARITY:
+        if centroid.size < NEW_HEADLINE_MIN_SIZE or similarity >= ELSEWHERE_SIMILARITY:
             return False
         named = frozenset(t for t in named if len(t) > 2)  # not initials ("U.S."): too common
         return bool(named) and not named & self._story_names(centroid.weights)
-
-    def _headline_names(self, headline: str) -> set[str]:
-        """Stems of the words a sentence-case headline capitalises after its first word
-        ("... in Jayapura"): names even when the window has not seen them yet. A Title Case
-        headline tells nothing (``_is_name`` decides its words)."""
-        words = _words(headline)
-        capitals = [m.group() for m in _NAME.finditer(headline) if not m.group()[:1].isdigit()]
-        if len(capitals) * 2 > len(words):
-            return set()
-        return {t for t in self._features.name_stems(capitals[1:]) if len(t) > 2}
 
     def _big_stories(self) -> dict[StoryId, frozenset[str]]:
         """Stories of BIG_STORY_SIZE articles and their STORY_NAMES heaviest names, refreshed
@@ -978,15 +959,6 @@ def _headline_share(unit: dict[str, float], title: frozenset[str], centroid: _Ce
     if total <= 0.0:
         return 1.0
     return sum(v for t, v in shared.items() if t in title) / total
-
-
-def _continues(unit: dict[str, float], title: frozenset[str], named: set[str],
-               centroid: _Centroid) -> bool:
-    """The headline carries what the report shares with the story and names no one and
-    nowhere the story never mentions (another quake elsewhere is not this one's next day)."""
-    weights = centroid.weights
-    return (all(t in weights for t in named)
-            and _headline_share(unit, title, centroid) >= CONTINUES_SHARE)
 
 
 def _new_headline(unit: dict[str, float], title: frozenset[str], centroid: _Centroid,

@@ -1,6 +1,6 @@
 """The headline rules of a big story: a report that matches it only through its background
-paragraph, its headline about something else, opens a story of its own ("new headline"); one
-whose headline carries what it shares with the story continues it ("continues")."""
+paragraph, its headline about something else ("new headline") or the same kind of event
+elsewhere ("elsewhere"), opens a story of its own."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from services.classifier import stories
 from services.classifier.stories import Reason, StoryArticle, StoryIndex
-from tests.classifier.test_stories import QUAKE_REPORTS
 
 T0 = datetime(2025, 2, 4, 20, 0, tzinfo=UTC)
 
@@ -75,7 +74,7 @@ def test_a_headline_naming_a_place_the_story_is_not_about_is_another_story(
                          OTHER_NEWS[1], hours=40)
     monkeypatch.setattr(stories, "NEW_HEADLINE_SHARE", 0.0)  # the other rule off
     assert _index().assign(elsewhere).reason is Reason.NEW
-    monkeypatch.setattr(stories, "NEW_HEADLINE_SIMILARITY", 0.0)  # both rules off
+    monkeypatch.setattr(stories, "ELSEWHERE_SIMILARITY", 0.0)  # this rule off too
     assert _index().assign(elsewhere).story_id == 1
 
 
@@ -94,19 +93,3 @@ def test_a_renumbered_big_story_keeps_its_place_in_the_big_story_list() -> None:
         index.relabel(f"k{n}", 42)
     assert set(index._big_stories()) == {42}  # noqa: SLF001
 
-
-def test_a_report_whose_headline_continues_a_big_story_joins_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Day three of the quake in words close to no report and only loosely to what the
-    story's reports share: its headline is the story's own, so it continues the story."""
-    def index() -> StoryIndex:
-        built = StoryIndex()
-        for n, text in enumerate(QUAKE_REPORTS):
-            built.add(_article(f"q{n}", text.split(",")[0], text, 3 * n), 1)
-        return built
-
-    later = _article("cold", "Turkey earthquake survivors face freezing nights",
-                     "Families who lost their homes sleep in parks and stadiums as temperatures "
-                     "fall below zero.", 40)
-    assert index().assign(later).story_id == 1
-    monkeypatch.setattr(stories, "CONTINUES_SHARE", 2.0)  # the rule off
-    assert index().assign(later).reason is Reason.NEW
