@@ -97,7 +97,10 @@ def derive_refinements(
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
     described: set[str] = set()
     if wanted:
-        own = [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
+        # By stem, not as written: the description's "earthquakes" is the references'
+        # "earthquake", one subject term (else it counts twice, once as description-only).
+        known = {_term_key(c) for c in concepts}
+        own = [c for c in _description_terms(wanted, ground, entity_stems) if _term_key(c) not in known]
         described = set(own) if references else set()  # a description alone is all it has
         concepts += own
     _spell_out_acronyms(entities, concepts)
