@@ -59,6 +59,10 @@ SUBJECT_NAME_RATE = 1e-3
 # is no evidence of the story itself).
 PERIPHERAL_NAME_SHARE = 0.45
 PERIPHERAL_SHARE = 0.5
+# A subject word this share of the references use is the story's own ("earthquake" in a quake
+# story): it keeps its full weight beside the topic's names, whatever company it keeps with
+# them in ordinary news.
+CORE_SHARE = 0.7
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
@@ -78,7 +82,13 @@ NEWS_GENERIC_WORDS = (
     "gmt bst utc est edt cet cest pst pdt am pm"
 )
 NEWS_GENERIC = frozenset(stem(w) for w in NEWS_GENERIC_WORDS.split())
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", re.MULTILINE)
+# Lowercase particles inside a name ("Sharm el-Sheikh", "Mohammed bin Salman", "Ursula von der
+# Leyen"): the name is one, not its capitalised fragments ("Sharm", "Sheikh").
+NAME_PARTICLES = ("al", "el", "bin", "ibn", "bint", "van", "von", "der", "den", "de", "du", "di", "da",
+                  "del", "della", "dos", "das", "la", "le", "ter", "ten", "zu")
+_PARTICLE = "(?:" + "|".join(NAME_PARTICLES) + r")(?:\s+|-)"
+_CAPITALISED = re.compile(
+    rf"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+(?:{_PARTICLE})*[A-Z][\w’'-]*)*)", re.MULTILINE)
 
 
 def derive_refinements(
@@ -105,6 +115,7 @@ def derive_refinements(
         concepts += own
     _spell_out_acronyms(entities, concepts)
     target = TARGET_RATE
+    core = _core_terms(concepts, [ref.text for ref in references])
     peripheral = _peripheral_names(entities, [ref.text for ref in references], wanted)
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms),
@@ -115,8 +126,9 @@ def derive_refinements(
     concept_groups = [
         TermGroup(name=f"concept:{c}", label=c, terms=(c,),
                   weight=round(_weight(ground.rate(_term_key(c)), target) * share, 3),
-                  given=tuple((name, round(w * share, 3))
-                              for name, w in _weights_beside(_term_key(c), entity_groups, ground, target)))
+                  given=() if c in core else tuple(
+                      (name, round(w * share, 3))
+                      for name, w in _weights_beside(_term_key(c), entity_groups, ground, target)))
         for c in concepts
         for share in (DESCRIPTION_ONLY_SHARE if c in described else 1.0,)
     ]
@@ -236,6 +248,18 @@ def _spell_out_acronyms(entities: dict[str, list[str]], concepts: list[str]) -> 
             if len(words) >= 2 and "".join(w[0] for w in words).upper() in short:
                 terms.append(phrase)
                 concepts.remove(phrase)
+
+
+def _core_terms(concepts: Sequence[str], references: Sequence[str]) -> set[str]:
+    """The subject terms most references use (stems and stem bigrams, as concepts count)."""
+    if not references:
+        return set()
+    used: list[set[str]] = []
+    for text in references:
+        words = content_stems(_undot(text))
+        used.append(set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)})
+    return {c for c in concepts
+            if sum(1 for terms in used if _term_key(c) in terms) >= CORE_SHARE * len(references)}
 
 
 def _name_pattern(terms: Sequence[str], flags: int = 0) -> re.Pattern[str]:

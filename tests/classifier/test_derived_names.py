@@ -10,8 +10,9 @@ from services.classifier import salience
 from services.classifier.background import Background
 from services.classifier.lexicon import Lexicon
 from services.classifier.salience import PERIPHERAL_SHARE, derive_refinements
+from services.classifier.scorer import TopicScorer
 from services.classifier.text import stems, tokenize
-from shared.topics import Reference, Refinements
+from shared.topics import Reference, Refinements, ResolvedTopic
 
 FRAUD_REFS = tuple(
     Reference(f"r{i}.md", text)
@@ -32,6 +33,19 @@ FRAUD_DF = {"zorvex": 1.0, "kestrel": 3.0, "research": 400.0, "brisbane": 40.0, 
 
 def _ground() -> Background:
     return Background(docs=10_000, df=dict(FRAUD_DF))
+
+
+def _scorer(references: tuple[Reference, ...], refinements: Refinements) -> TopicScorer:
+    """A scorer of a references-only topic whose derived refinements are the given ones."""
+    from services.classifier import scorer as module
+
+    topic = ResolvedTopic(id="t", name="T", threshold=0.5, references=references)
+    original = module.derive_refinements
+    module.derive_refinements = lambda *args, **kwargs: refinements  # type: ignore[assignment]
+    try:
+        return TopicScorer(topic)
+    finally:
+        module.derive_refinements = original
 
 
 def _entity(refinements: Refinements, word: str) -> float:
@@ -101,3 +115,45 @@ def test_a_description_word_is_the_references_word_in_another_inflection() -> No
              {s for t in g.terms for s in stems(t)}]
     assert len(quake) == 1
     assert quake[0].weight == salience._weight(ground.rate("earthquak"), salience.TARGET_RATE)
+
+
+SUMMIT_REFS = tuple(
+    Reference(f"s{i}.md", text)
+    for i, text in enumerate([
+        "Negotiators at the climate summit in Sharm el-Sheikh argued over loss and damage funds.",
+        "Delegates in Sharm el-Sheikh said a deal on loss and damage was within reach.",
+        "The talks in Sharm el-Sheikh ran into overtime as rich nations resisted a new fund.",
+        "Protesters marched outside the venue; Mohammed bin Salman skipped the summit, as did "
+        "Mohammed bin Zayed.",
+        "Observers noted that Mohammed bin Salman sent a minister to the climate summit.",
+    ])
+)
+
+
+def test_a_name_with_particles_is_one_name() -> None:
+    """"Sharm el-Sheikh" and "Mohammed bin Salman" are names, not "Sharm" and "Sheikh"."""
+    ground = Background(docs=10_000, df={"sharm": 3.0, "sheikh": 20.0, "summit": 80.0,
+                                         "loss damag": 4.0, "mohammed": 30.0, "salman": 10.0})
+    refinements = derive_refinements(SUMMIT_REFS, None, ground)
+    names = {t for g in refinements.groups if g.name.startswith("entity:") for t in g.terms}
+    assert {"Sharm el-Sheikh", "Mohammed bin Salman"} <= names
+    assert not {"Sharm", "Sheikh", "Salman"} & names
+    place = next(g.name for g in refinements.groups if "Sharm el-Sheikh" in g.terms)
+    assert salience._is_place(refinements.group(place).terms)  # a known place only as a whole
+    scorer = _scorer(SUMMIT_REFS, refinements)
+    assert place in scorer.evidence_groups("Climate talks in Sharm El-Sheikh stall", "")
+
+
+def test_a_word_most_references_use_keeps_full_weight_beside_a_name() -> None:
+    """"earthquake" is everyday company of "Turkey" in ordinary news, but in a quake story it is
+    the story: used by every reference, it is not discounted beside the name; "survivors"
+    (two of three) still is."""
+    companions = {"turkey": {"earthquak": 0.3, "survivor": 0.2}}
+    ground = Background(docs=10_000, df={"earthquak": 20.0, "survivor": 30.0, "rubbl": 10.0,
+                                         "turkey": 150.0, "syria": 150.0}, companions=companions)
+    refinements = derive_refinements(QUAKE_REFS, None, ground)
+    quake = next(g for g in refinements.groups if g.label == "earthquake")
+    survivors = next(g for g in refinements.groups if g.label == "survivors")
+    assert quake.given == ()
+    assert survivors.given and survivors.given[0][1] < survivors.weight
+
