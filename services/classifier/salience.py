@@ -63,6 +63,9 @@ PERIPHERAL_SHARE = 0.5
 # story): it keeps its full weight beside the topic's names, whatever company it keeps with
 # them in ordinary news.
 CORE_SHARE = 0.7
+# Two of the topic's names written together (one at least no place) whose weights reach this
+# are the subject: "Adani" beside "Hindenburg" is the story without any subject word.
+NAMES_TOGETHER = 1.0
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
@@ -147,9 +150,11 @@ def derive_refinements(
     )
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
+    places = tuple(g.name for g in entity_groups if _is_place(g.terms))
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
-                       penalize=(EXCLUDED_GROUP,) if excluded else ())
+                       penalize=(EXCLUDED_GROUP,) if excluded else (),
+                       names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places)
 
 
 # "Alert me about ...", "I want news on ...": the request, not the subject.

@@ -4,6 +4,8 @@ whole, and a phrase's words are counted once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from services.classifier import salience
@@ -139,7 +141,7 @@ def test_a_name_with_particles_is_one_name() -> None:
     assert {"Sharm el-Sheikh", "Mohammed bin Salman"} <= names
     assert not {"Sharm", "Sheikh", "Salman"} & names
     place = next(g.name for g in refinements.groups if "Sharm el-Sheikh" in g.terms)
-    assert salience._is_place(refinements.group(place).terms)  # a known place only as a whole
+    assert place in refinements.places  # a known place only as the whole name
     scorer = _scorer(SUMMIT_REFS, refinements)
     assert place in scorer.evidence_groups("Climate talks in Sharm El-Sheikh stall", "")
 
@@ -157,3 +159,24 @@ def test_a_word_most_references_use_keeps_full_weight_beside_a_name() -> None:
     assert quake.given == ()
     assert survivors.given and survivors.given[0][1] < survivors.weight
 
+
+def test_two_of_the_stories_names_together_satisfy_the_subject() -> None:
+    """"Zorvex hits back at Kestrel Research" is the story though it has no subject word: the
+    two parties together are as rare in ordinary news as a full subject. One of them alone is
+    not, nor are two places, nor names written in lowercase (a URL, a hashtag)."""
+    ground = Background(docs=10_000, df={**FRAUD_DF, "zorvex": 15.0, "zorvex group": 12.0,
+                                         "kestrel": 15.0, "kestrel research": 12.0})
+    refinements = derive_refinements(FRAUD_REFS, None, ground)
+    assert not refinements.subject_names  # neither is rare enough to be the subject alone
+    scorer = _scorer(FRAUD_REFS, refinements)
+    both = scorer.score("Zorvex hits back at Kestrel Research with a 400-page reply", "")
+    assert both.score >= 0.5
+    assert both.explanation["subject"].startswith("names together: Kestrel Research + Zorvex Group")
+    assert "names together" in both.explanation["summary"]
+    assert scorer.score("Zorvex hits back with a 400-page reply", "").score < 0.5
+    assert scorer.score("zorvex hits back at kestrel research with a 400-page reply", "").score < 0.5
+    names = tuple(g.name for g in refinements.groups if g.name.startswith("entity:"))
+    as_places = _scorer(FRAUD_REFS, replace(refinements, places=names))
+    assert as_places.score("Zorvex hits back at Kestrel Research with a 400-page reply", "").score < 0.5
+    off = _scorer(FRAUD_REFS, replace(refinements, names_together=0.0))
+    assert off.score("Zorvex hits back at Kestrel Research with a 400-page reply", "").score < 0.5
