@@ -157,6 +157,26 @@ def derive_refinements(
                        names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places)
 
 
+def chance_per_10k(refinements: Refinements, target: float = TARGET_RATE) -> float:
+    """Alerts per 10,000 ordinary items a derived topic sends by chance, by the calibration:
+    a full subject match at ``target``, plus what needs no subject word, each at the rate its
+    weights encode (``rate = target ** weight``): a name that is the subject itself, and two
+    names together (one at least no place) whose weights reach ``names_together``."""
+    if not refinements.pooled_decay:
+        return 0.0
+    weight = {g.name: g.weight for g in refinements.groups}
+    rate: float = target + sum(target ** weight[g] for g in refinements.subject_names)
+    names = list(refinements.require[0]) if len(refinements.require) > 1 else []
+    places = set(refinements.places)
+    if refinements.names_together > 0:
+        for index, first in enumerate(names):
+            for second in names[index + 1:]:
+                pair = weight[first] + weight[second]
+                if pair >= refinements.names_together and not {first, second} <= places:
+                    rate += target ** pair
+    return round(float(rate) * 10_000, 2)
+
+
 # "Alert me about ...", "I want news on ...": the request, not the subject.
 _REQUEST = re.compile(
     r"^\s*(?:please\s+)?(?:(?:alert|notify|tell|warn|show|send|email|ping|update)\s+me"

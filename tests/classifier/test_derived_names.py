@@ -180,3 +180,21 @@ def test_two_of_the_stories_names_together_satisfy_the_subject() -> None:
     assert as_places.score("Zorvex hits back at Kestrel Research with a 400-page reply", "").score < 0.5
     off = _scorer(FRAUD_REFS, replace(refinements, names_together=0.0))
     assert off.score("Zorvex hits back at Kestrel Research with a 400-page reply", "").score < 0.5
+
+
+def test_the_chance_rate_adds_what_needs_no_subject_word() -> None:
+    """The calibration's target for a full subject, plus two names together at the rate their
+    weights encode (target ** (w1 + w2)); two places together add nothing."""
+    ground = Background(docs=10_000, df={**FRAUD_DF, "zorvex": 15.0, "zorvex group": 12.0,
+                                         "kestrel": 15.0, "kestrel research": 12.0})
+    refinements = derive_refinements(FRAUD_REFS, None, ground)
+    weight = {g.name: g.weight for g in refinements.groups}
+    pairs = [weight[a] + weight[b] for a, b in (("entity:Zorvex Group", "entity:Kestrel Research"),
+                                                ("entity:Zorvex Group", "entity:Brisbane"),
+                                                ("entity:Kestrel Research", "entity:Brisbane"))]
+    assert pairs[0] >= 1 and pairs[1] < 1
+    target = salience.TARGET_RATE
+    chance = target + sum(target ** pair for pair in pairs if pair >= 1)
+    assert salience.chance_per_10k(refinements) == round(chance * 10_000, 2)
+    names = tuple(g.name for g in refinements.groups if g.name.startswith("entity:"))
+    assert salience.chance_per_10k(replace(refinements, places=names)) == round(target * 10_000, 2)
