@@ -291,9 +291,28 @@ def _name_pattern(terms: Sequence[str], flags: int = 0) -> re.Pattern[str]:
     return re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms), flags)
 
 
+# The adjective of a place ("Indian", "Chinese", "Ukrainian", "Egyptian") says where, like the
+# place's name: a place name (or it less its last letter) and one of these endings.
+DEMONYM_ENDINGS = ("n", "an", "ian", "ese", "ish", "ean")
+DEMONYM_MIN_PLACE = 4
+
+
 def _is_place(terms: Sequence[str]) -> bool:
     places = _all_places()
-    return any(t.lower() in places for t in terms)
+    return any(t.lower() in places or _demonym_of_place(t.lower(), places) for t in terms)
+
+
+def _demonym_of_place(word: str, places: frozenset[str]) -> bool:
+    if " " in word or not word.isalpha():
+        return False
+    for ending in DEMONYM_ENDINGS:
+        base = word[: -len(ending)]
+        if len(base) >= DEMONYM_MIN_PLACE - 1 and word.endswith(ending) and (
+            (len(base) >= DEMONYM_MIN_PLACE and base in places)
+            or any(f"{base}{letter}" in places for letter in "aey")
+        ):
+            return True
+    return False
 
 
 def _peripheral_names(

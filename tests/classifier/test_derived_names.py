@@ -198,3 +198,20 @@ def test_the_chance_rate_adds_what_needs_no_subject_word() -> None:
     assert salience.chance_per_10k(refinements) == round(chance * 10_000, 2)
     names = tuple(g.name for g in refinements.groups if g.name.startswith("entity:"))
     assert salience.chance_per_10k(replace(refinements, places=names)) == round(target * 10_000, 2)
+
+
+def test_a_places_adjective_is_a_place() -> None:
+    """"Indian" says where, like "India": the description naming it ("how Indian regulators
+    react") does not spare it the peripheral discount; a company's name is no place."""
+    assert salience._is_place(["Indian"]) and salience._is_place(["Egyptian"])
+    assert salience._is_place(["Chinese"]) and salience._is_place(["Ukrainian"])
+    assert not salience._is_place(["Adani"]) and not salience._is_place(["Hindenburg"])
+    refs = (*FRAUD_REFS[:3],
+            Reference("r3.md", "Big Indian lenders said they were not worried by the Zorvex Group."),
+            Reference("r4.md", "Shares of Indian banks fell as the Zorvex Group fraud claims spread."),
+            Reference("r5.md", "Kestrel Research stood by its Zorvex Group report."))
+    ground = Background(docs=10_000, df={**FRAUD_DF, "indian": 50.0})
+    described = derive_refinements(refs, "The Zorvex Group fraud claims and how Indian lenders react.",
+                                   ground)
+    plain = derive_refinements(refs, None, ground)
+    assert _entity(described, "Indian") == _entity(plain, "Indian")  # halved in both
