@@ -18,6 +18,12 @@ co-occur). Rare names ("Leopard") need little subject, common ones ("Ukraine") a
 that keeps a frequent name company in ordinary news ("allies" beside "Ukraine", from the
 background's ``companions``) weighs less beside it. The description's request words and what
 it excludes ("not ...", "other than ...") are no subject terms; the excluded words penalise.
+
+Names: a name few references use is peripheral and weighs ``PERIPHERAL_SHARE`` of its rarity
+(unless the description names it and it is no place); two of the story's names together can
+carry the subject (``NAMES_TOGETHER``); a name with particles ("Sharm el-Sheikh") is one name.
+A subject word most references use (``CORE_SHARE``) keeps its weight beside the names.
+``chance_per_10k`` is what the calibration expects a topic to send by chance.
 """
 
 from __future__ import annotations
