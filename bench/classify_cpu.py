@@ -6,17 +6,22 @@ For each size N: a fresh database (SQLite file, or a fresh PostgreSQL database w
 ``time.process_time`` runs: CPU of this process per article (the PostgreSQL server's own CPU is
 not in it), split into scoring and the rest. Articles come from a JSONL stream or week (not a
 test; the data is not ours to ship), cycled with shifted dates when N exceeds it, so the
-72-hour story window holds what a real feed set would.
+72-hour story window holds what a real feed set would. ``peak MB`` is the process's peak
+resident memory so far (ru_maxrss): with several sizes, the larger ones' figure includes the
+smaller ones' runs, so give one size per run for a clean figure.
 
     .venv/bin/python bench/classify_cpu.py ../shared/weeks/week-2023-01-23.jsonl --sizes 1000 10000
     .venv/bin/python bench/classify_cpu.py WEEK.jsonl --postgres postgresql://postgres@127.0.0.1/postgres
+    .venv/bin/python bench/classify_cpu.py WEEK.jsonl --sizes 10000 --profile /tmp/classify.prof
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -115,22 +120,35 @@ def run_size(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) ->
         for scorer in topic_scorers:
             scorer.score(title, summary)
     scoring = time.process_time() - cpu
+    profile = cProfile.Profile() if args.profile else None
     cpu, wall = time.process_time(), time.monotonic()
+    if profile:
+        profile.enable()
     for batch in jobs.batches(ids):
         classify_articles(batch)
+    if profile:
+        profile.disable()
+        profile.dump_stats(f"{args.profile}.{size}")
     total, wall = time.process_time() - cpu, time.monotonic() - wall
     n = len(ids)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{ctx.engine.dialect.name:10}  {size:>7}  {n:>5}  {total * 1000 / n:8.3f}  "
           f"{scoring * 1000 / n:8.3f}  {(total - scoring) * 1000 / n:8.3f}  "
-          f"{wall * 1000 / n:8.3f}  {fill:7.0f}", flush=True)
+          f"{wall * 1000 / n:8.3f}  {fill:7.0f}  {peak:7.0f}", flush=True)
     ctx.engine.dispose()
-    if args.postgres:  # the bench's own database, not the user's
-        from sqlalchemy import create_engine, text
+    drop_database(args, url)
 
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-        admin.dispose()
+
+def drop_database(args: argparse.Namespace, url: str) -> None:
+    """The bench's own PostgreSQL database, not the user's (a SQLite file is left in /tmp)."""
+    if not args.postgres:
+        return
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def main() -> None:
@@ -140,13 +158,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--measure", type=int, default=1000, help="articles timed per size")
     parser.add_argument("--postgres", help="admin URL; a fresh database is made per size")
+    parser.add_argument("--profile", help="cProfile the timed classify batches to PROFILE.<size>")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import logging
 
     logging.basicConfig(level=logging.WARNING)
     rows = items(args.stream)
-    print("database    stored  timed  CPU ms/art  score ms  rest ms  wall ms/art  fill s")
+    print("database    stored  timed  CPU ms/art  score ms  rest ms  wall ms/art  fill s  peak MB")
     for size in args.sizes:
         run_size(args, rows, size)
 

@@ -59,6 +59,11 @@ DESCRIPTION_ONLY_SHARE = 0.7
 # news is the subject itself: "Tyre Nichols", "FTX".
 PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
+# An event's name is what happens, not who acts ("Super Bowl", "Australian Open"): a
+# protagonist the texts number as an edition ("Super Bowl LVII", "Super Bowl 2023") is the
+# subject itself when ordinary news names it at most this often.
+EVENT_NAME_RATE = 2e-3
+_EDITION = r"\s+(?:[IVXLC]{2,}|(?:19|20)\d\d|\d{1,3})\b"
 # A name fewer than this share of the references use is peripheral to the story (a place one
 # report mentions, a bystander): it weighs ``PERIPHERAL_SHARE`` of its rarity, unless the
 # description names it (a place keeps the discount: users name where a story happens, which
@@ -76,6 +81,13 @@ PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
 INFLECTION_MAX_ENDING = 3
+# Other spellings of a subject term that ordinary news writes: the -ify family the stemmer
+# keeps apart ("verified" -> "verification"), "-cy" nouns ("bankrupt" -> "bankruptcy"), and a
+# compound written in one word or two ("halftime" / "half-time", "check mark" / "checkmark").
+# Each pair is (ending of one stem, ending of the other).
+FAMILY_ENDINGS = (("if", "ifi"), ("ifi", "if"), ("rupt", "ruptci"), ("ruptci", "rupt"))
+COMPOUND_MIN_PART = 4  # letters each part of a split compound keeps ("half" + "time")
+VARIANT_MIN_DF = 2.0  # a variant must be written in ordinary news this often
 
 # Words every news text repeats; never salient for a topic.
 NEWS_GENERIC_WORDS = (
@@ -119,7 +131,8 @@ def derive_refinements(
         # By stem, not as written: the description's "earthquakes" is the references'
         # "earthquake", one subject term (else it counts twice, once as description-only).
         known = {_term_key(c) for c in concepts}
-        own = [c for c in _description_terms(wanted, ground, entity_stems) if _term_key(c) not in known]
+        own = [c for c in _description_terms(wanted, ground, entity_stems)
+               if _term_key(c) not in known and not known.add(_term_key(c))]  # type: ignore[func-returns-value]
         described = set(own) if references else set()  # a description alone is all it has
         concepts += own
     _spell_out_acronyms(entities, concepts)
@@ -133,7 +146,7 @@ def derive_refinements(
         for label, terms in entities.items()
     ]
     concept_groups = [
-        TermGroup(name=f"concept:{c}", label=c, terms=(c,),
+        TermGroup(name=f"concept:{c}", label=c, terms=(c, *_term_variants(c, ground)),
                   weight=round(_weight(ground.rate(_term_key(c)), target) * share, 3),
                   given=() if c in core else tuple(
                       (name, round(w * share, 3))
@@ -150,17 +163,21 @@ def derive_refinements(
     if excluded:
         groups.append(TermGroup(name=EXCLUDED_GROUP, label="excluded by the description",
                                 terms=tuple(excluded)))
-    named = tuple(
-        g.name for g in entity_groups
-        if g.label in protagonists and max(ground.rate(_term_key(t)) for t in g.terms) <= SUBJECT_NAME_RATE
-    )
+    rates = {g.name: max(ground.rate(_term_key(t)) for t in g.terms) for g in entity_groups}
+    events = tuple(g.name for g in entity_groups if g.label in protagonists
+                   and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
+    named = tuple(g.name for g in entity_groups if g.name in events or (
+        g.label in protagonists and rates[g.name] <= SUBJECT_NAME_RATE))
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
     places = tuple(g.name for g in entity_groups if _is_place(g.terms))
+    actors = tuple(g.name for g in concept_groups if _written_as_name(g.label, texts))
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
                        penalize=(EXCLUDED_GROUP,) if excluded else (),
-                       names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places)
+                       names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places,
+                       actor_names=actors if len(require) > 1 else (),
+                       event_names=events if len(require) > 1 else ())
 
 
 def chance_per_10k(refinements: Refinements, target: float = TARGET_RATE) -> float:
@@ -369,6 +386,50 @@ def _weights_beside(
     return tuple(found)
 
 
+def _numbered_event(terms: Sequence[str], texts: Sequence[str]) -> bool:
+    """Whether the texts number a name of several words as an event's edition ("Super Bowl
+    LVII", "Super Bowl 2023"), in at least two of them: a person or a firm has no editions
+    (one-word names are left out: "Twitter 2.0", "Windows 11" are products)."""
+    pattern = re.compile("|".join(rf"\b{re.escape(t)}{_EDITION}" for t in terms if " " in t))
+    return bool(pattern.pattern) and sum(1 for text in texts if pattern.search(text)) >= MIN_DOCS
+
+
+def _written_as_name(term: str, texts: Sequence[str]) -> bool:
+    """Whether the texts write a subject term as a name: capitalised wherever it occurs
+    ("Pence", "Mike Pence", "FTC"), so it names an actor, not what happens."""
+    pattern = re.compile(rf"\b{re.escape(term)}\b", re.IGNORECASE)
+    found = [m.group(0) for text in texts for m in pattern.finditer(text)]
+    return bool(found) and all(w[:1].isupper() for f in found for w in f.split())
+
+
+def _term_variants(term: str, ground: Background) -> list[str]:
+    """Spellings of a subject term that its stem misses, kept when ordinary news writes them:
+    the same word family ("verification" beside "verified", "bankruptcy" beside "bankrupt")
+    and the compound in one word or two ("half-time" beside "halftime", "checkmarks" beside
+    "check mark"). Variants are matched, not weighed: the term's weight is its own."""
+    words = term.split()
+    found: list[str] = []
+    if len(words) == 1:
+        key = stem(words[0].lower())
+        for end, other in FAMILY_ENDINGS:
+            if key.endswith(end) and len(key) > len(end) + 2:
+                found.append(key[: -len(end)] + other)
+        word = words[0].lower()
+        for cut in range(COMPOUND_MIN_PART, len(word) - COMPOUND_MIN_PART + 1):
+            head, tail = word[:cut], word[cut:]
+            found.append(f"{head} {tail}")
+    elif len(words) == 2 and all(w.isalpha() for w in words):
+        found.append("".join(words).lower())
+    return [v for v in dict.fromkeys(found) if _written(v, ground) and stems(v) != stems(term)]
+
+
+def _written(variant: str, ground: Background) -> bool:
+    """Whether ordinary news writes this spelling (its stems as one background term)."""
+    key = " ".join(stems(variant))
+    return (ground.df.get(key, 0.0) >= VARIANT_MIN_DF and key not in ground.boilerplate
+            and all(s not in STOP_STEMS for s in key.split()))
+
+
 def _weight(rate: float, p_star: float) -> float:
     """How much of the subject one term carries: 1 when alone it is as rare as ``p_star``."""
     return round(min(math.log(rate) / math.log(p_star), 1.0), 3)
@@ -571,7 +632,30 @@ def _description_terms(description: str, ground: Background, exclude: set[str]) 
         w for w in dict.fromkeys(words)
         if w not in exclude and w not in ground.boilerplate and ground.rate(w) <= MAX_BACKGROUND_RATE / 5
     ]
-    return [_readable(w, surface) for w in kept]
+    return [_readable(w, surface) for w in kept] + _description_phrases(description, ground, exclude)
+
+
+_PHRASE_BREAK = re.compile(r"[^\w\s'’-]+")
+
+
+def _description_phrases(description: str, ground: Background, exclude: set[str]) -> list[str]:
+    """Two-word phrases the user wrote whose words ordinary news uses too often to be subject
+    terms alone ("check mark", "mass layoffs", "special counsel"): kept when the phrase is in
+    the background (so its rarity is measured, not guessed) and rare there. The words must be
+    adjacent as written (no stop word or punctuation between: "staff who are left" is no
+    phrase), and name no entity (entities are the actors' clause)."""
+    found: list[str] = []
+    for part in _PHRASE_BREAK.split(_undot(description)):
+        words = re.findall(r"[^\W_]+", part.lower())
+        for a, b in zip(words, words[1:], strict=False):
+            pair = (stem(a), stem(b))
+            if any(p in STOP_STEMS or p in NEWS_GENERIC or p in exclude or len(p) < 3 for p in pair):
+                continue
+            key = " ".join(pair)
+            if (ground.df.get(key, 0.0) > 0 and key not in ground.boilerplate
+                    and ground.rate(key) <= MAX_BACKGROUND_RATE / 5 and f"{a} {b}" not in found):
+                found.append(f"{a} {b}")
+    return found
 
 
 def _readable(stem_form: str, surface: dict[str, Counter[str]]) -> str:
