@@ -145,6 +145,9 @@ def derive_refinements(
                    and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
     named = tuple(g.name for g in entity_groups if g.name in events or (
         g.label in protagonists and rates[g.name] <= SUBJECT_NAME_RATE))
+    story = _story_phrases(concept_groups, [ref.text for ref in references], ground)
+    events += story
+    named += story
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
     actors = tuple(g.name for g in concept_groups if _written_as_name(g.label, texts))
@@ -307,6 +310,26 @@ def _weights_beside(
             weight = base + COMPANION_SHARE * (_weight(max(known), target) - base)
             if weight < base - 1e-3:
                 found.append((group.name, round(weight, 3)))
+    return tuple(found)
+
+
+def _story_phrases(
+    groups: Sequence[TermGroup], texts: Sequence[str], ground: Background
+) -> tuple[str, ...]:
+    """Subject phrases that name the story as a protagonist names it ("classified documents",
+    "spy balloon"): two words or more, in most references, and as rare in ordinary news as a
+    subject name. In a headline, such a phrase is what the article is about."""
+    if not texts:
+        return ()
+    written = [" ".join(stems(_undot(text))) for text in texts]
+    found: list[str] = []
+    for group in groups:
+        key = _term_key(group.label)
+        if " " not in key or ground.rate(key) > SUBJECT_NAME_RATE:
+            continue
+        pattern = re.compile(rf"\b{re.escape(key)}\b")
+        if sum(1 for text in written if pattern.search(text)) >= PROTAGONIST_SHARE * len(texts):
+            found.append(group.name)
     return tuple(found)
 
 

@@ -179,3 +179,15 @@ def test_an_excluded_phrase_counts_though_a_name_took_one_of_its_words() -> None
     party = scorer.score("How to throw an unforgettable Super Bowl party", "")
     assert party.score < 0.5, party.explanation["summary"]
     assert "penalty" in party.explanation["components"]
+
+
+def test_a_phrase_most_references_use_names_the_story_in_a_headline() -> None:
+    scorer = _docs_scorer()
+    labels = {scorer.refinements.group(g).label for g in scorer.refinements.subject_names}
+    assert labels == {"classified documents"}
+    debate = scorer.score("America's system for handling classified documents is broken",
+                          "Lawmakers and former officials say the rules need an overhaul.")
+    assert debate.score >= 0.5, debate.explanation["summary"]
+    aside = scorer.score("Senators spar over the debt ceiling",
+                         "They also touched on the classified documents and the border.")
+    assert aside.score < 0.5, aside.explanation["summary"]
