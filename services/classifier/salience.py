@@ -109,6 +109,9 @@ def derive_refinements(
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
     described: set[str] = set()
     if wanted:
+        # By stem, not as written: the description's "earthquakes" is the references'
+        # "earthquake", one subject term (else it counts twice, once as description-only);
+        # and a phrase of the description ("classified material") is added once.
         known = {_term_key(c) for c in concepts}
         own = [c for c in _description_terms(wanted, ground, entity_stems)
                if _term_key(c) not in known and not known.add(_term_key(c))]  # type: ignore[func-returns-value]

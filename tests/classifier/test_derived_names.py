@@ -10,7 +10,7 @@ from services.classifier import salience
 from services.classifier.background import Background
 from services.classifier.lexicon import Lexicon
 from services.classifier.salience import PERIPHERAL_SHARE, derive_refinements
-from services.classifier.text import tokenize
+from services.classifier.text import stems, tokenize
 from shared.topics import Reference, Refinements
 
 FRAUD_REFS = tuple(
@@ -79,3 +79,25 @@ def test_a_matched_phrase_consumes_its_words() -> None:
     assert set(found) == {"concept:short seller", "concept:fraud", "concept:seller"}
     assert found["concept:seller"].surfaces == ["seller"]  # "seller pressure": its own mention
     assert found["concept:short seller"].surfaces == ["Short seller"]
+
+
+QUAKE_REFS = tuple(
+    Reference(f"q{i}.md", text)
+    for i, text in enumerate([
+        "Rescuers pulled survivors from the rubble after the earthquake struck southern Turkey.",
+        "The death toll from the earthquake in Turkey and Syria passed 20,000 on Thursday.",
+        "Aid convoys reached Syria days after the earthquake; survivors sheltered in tents.",
+    ])
+)
+
+
+def test_a_description_word_is_the_references_word_in_another_inflection() -> None:
+    """"earthquakes" in the description is the references' "earthquake": one subject term at
+    full weight, not a second, description-only copy that counts the same word twice."""
+    ground = Background(docs=10_000, df={"earthquak": 20.0, "survivor": 30.0, "rubbl": 10.0,
+                                         "turkey": 150.0, "syria": 150.0})
+    refinements = derive_refinements(QUAKE_REFS, "The earthquakes in Turkey and Syria.", ground)
+    quake = [g for g in refinements.groups if g.name.startswith("concept:") and "earthquak" in
+             {s for t in g.terms for s in stems(t)}]
+    assert len(quake) == 1
+    assert quake[0].weight == salience._weight(ground.rate("earthquak"), salience.TARGET_RATE)
