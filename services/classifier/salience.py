@@ -55,7 +55,7 @@ PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
 # An event's name is what happens, not who acts ("Super Bowl", "Australian Open"): a
 # protagonist the texts number as an edition ("Super Bowl LVII", "Super Bowl 2023") is the
-# subject itself when ordinary news names it at most this often.
+# subject itself, in a headline, when ordinary news names it at most this often.
 EVENT_NAME_RATE = 2e-3
 _EDITION = r"\s+(?:[IVXLC]{2,}|(?:19|20)\d\d|\d{1,3})\b"
 # A name fewer than this share of the references use is peripheral to the story (a place one
@@ -144,10 +144,13 @@ def derive_refinements(
         groups.append(TermGroup(name=EXCLUDED_GROUP, label="excluded by the description",
                                 terms=tuple(excluded)))
     rates = {g.name: max(ground.rate(_term_key(t)) for t in g.terms) for g in entity_groups}
-    events = tuple(g.name for g in entity_groups if g.label in protagonists
+    named = tuple(g.name for g in entity_groups
+                  if g.label in protagonists and rates[g.name] <= SUBJECT_NAME_RATE)
+    # An event's name commoner than that ("Super Bowl": ads and parties borrow it) is the
+    # subject only where a headline names it.
+    events = tuple(g.name for g in entity_groups if g.label in protagonists and g.name not in named
                    and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
-    named = tuple(g.name for g in entity_groups if g.name in events or (
-        g.label in protagonists and rates[g.name] <= SUBJECT_NAME_RATE))
+    named += events
     story = _story_phrases(concept_groups, [ref.text for ref in references], ground)
     events += story
     named += story

@@ -191,3 +191,10 @@ def test_a_phrase_most_references_use_names_the_story_in_a_headline() -> None:
     aside = scorer.score("Senators spar over the debt ceiling",
                          "They also touched on the classified documents and the border.")
     assert aside.score < 0.5, aside.explanation["summary"]
+
+
+def test_a_numbered_event_rare_enough_for_a_subject_name_counts_anywhere() -> None:
+    rarer = dict(BOWL_DF, **{"super bowl": 30.0})
+    refinements = derive_refinements(BOWL_REFS, BOWL_DESCRIPTION, Background(docs=64_000, df=rarer))
+    assert refinements.subject_names == ("entity:Super Bowl",)
+    assert refinements.event_names == ()  # not only in headlines
