@@ -156,7 +156,10 @@ def derive_refinements(
     named += story
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
-    actors = tuple(g.name for g in concept_groups if _written_as_name(g.label, texts))
+    # Subject words written as names may stand for the actors; a place never does (where a
+    # story happens says nothing of it: "Phoenix" beside "commercial" is any ad).
+    actors = tuple(g.name for g in concept_groups
+                   if _written_as_name(g.label, texts) and g.label.lower() not in _all_places())
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
                        penalize=(EXCLUDED_GROUP,) if excluded else (),

@@ -122,7 +122,8 @@ def _docs_scorer() -> TopicScorer:
 def test_names_the_subject_holds_stand_for_the_actors_in_a_text_naming_no_other() -> None:
     scorer = _docs_scorer()
     actors = {scorer.refinements.group(g).label for g in scorer.refinements.actor_names}
-    assert {"pence", "indiana"} <= actors and "classified documents" not in actors
+    assert "pence" in actors and "classified documents" not in actors
+    assert "indiana" not in actors  # a place is where, not who
     found = scorer.score("Classified documents found at Mike Pence's home",
                          "Lawyers for the former vice president found about a dozen papers.")
     assert found.score >= 0.5, found.explanation["summary"]
