@@ -51,7 +51,9 @@ def check_command(topic_id: str, sample_path: Path | None, limit: int, shown: in
     misses = [row for row in scored if row[0].score < topic.threshold][:shown]
     rate = len(alerts) * 10_000 / len(items)
     source = str(sample_path) if sample_path else "stored articles"
-    click.echo(f"{len(alerts)} alerts in {len(items)} {source} ({rate:.1f} per 10,000) "
+    chance = _chance(scorer)
+    expected = f"; {chance:.2f} expected by chance" if chance is not None else ""
+    click.echo(f"{len(alerts)} alerts in {len(items)} {source} ({rate:.1f} per 10,000{expected}) "
                f"at threshold {topic.threshold}")
     for heading, rows in (("alerts", alerts[:shown]), ("closest misses", misses)):
         if rows:
@@ -59,8 +61,21 @@ def check_command(topic_id: str, sample_path: Path | None, limit: int, shown: in
         for result, ident, title in rows:
             click.echo(f"  {result.score:.3f} [{ident}] {title[:120]}")
             click.echo(f"        {result.explanation['summary'][:200]}")
-    click.echo(json.dumps({"topic": topic.id, "items": len(items), "alerts": len(alerts),
-                           "per_10k": round(rate, 2), "threshold": topic.threshold}))
+    summary = {"topic": topic.id, "items": len(items), "alerts": len(alerts),
+               "per_10k": round(rate, 2), "threshold": topic.threshold}
+    if chance is not None:
+        summary["chance_per_10k"] = chance
+    click.echo(json.dumps(summary))
+
+
+def _chance(scorer: object) -> float | None:
+    """A derived topic's chance alerts per 10,000 ordinary items, by its calibration (the
+    weights say how rare each match is); None for a refined topic, which has none."""
+    from services.classifier.salience import chance_per_10k
+    from services.classifier.scorer import TopicScorer
+
+    assert isinstance(scorer, TopicScorer)
+    return chance_per_10k(scorer.refinements) if scorer.derived else None
 
 
 def _describe(scorer: object) -> None:
@@ -82,6 +97,12 @@ def _describe(scorer: object) -> None:
     if refinements.subject_names:
         names = ", ".join(refinements.group(g).label for g in refinements.subject_names)
         click.echo(f"  names that are the subject themselves: {names}")
+    if refinements.names_together:
+        click.echo(f"  two names together (not both places) whose weights reach "
+                   f"{refinements.names_together:g} satisfy the subject")
+    chance = _chance(scorer)
+    if chance is not None:
+        click.echo(f"  expected by chance (calibration): {chance:.2f} alerts per 10,000 ordinary items")
 
 
 def _sample(path: Path) -> list[tuple[str, str, str]]:

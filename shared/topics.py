@@ -108,6 +108,11 @@ class Refinements:
     # rare name needs less subject than a common one), each further group of a clause
     # counting this factor less than the one before (news terms co-occur); 0 = not pooled.
     pooled_decay: float = 0.0
+    # Derived topics: two of the topic's names written together whose weights sum to this
+    # satisfy the subject ("Adani" and "Hindenburg": the story's two parties); 0 = never.
+    # ``places`` are the names that are places: a pair needs at least one that is not.
+    names_together: float = 0.0
+    places: tuple[str, ...] = ()
 
     def clause_minimum(self, index: int) -> float:
         return self.min_groups[index] if index < len(self.min_groups) else 1.0

@@ -18,6 +18,12 @@ co-occur). Rare names ("Leopard") need little subject, common ones ("Ukraine") a
 that keeps a frequent name company in ordinary news ("allies" beside "Ukraine", from the
 background's ``companions``) weighs less beside it. The description's request words and what
 it excludes ("not ...", "other than ...") are no subject terms; the excluded words penalise.
+
+Names: a name few references use is peripheral and weighs ``PERIPHERAL_SHARE`` of its rarity
+(unless the description names it and it is no place); two of the story's names together can
+carry the subject (``NAMES_TOGETHER``); a name with particles ("Sharm el-Sheikh") is one name.
+A subject word most references use (``CORE_SHARE``) keeps its weight beside the names.
+``chance_per_10k`` is what the calibration expects a topic to send by chance.
 """
 
 from __future__ import annotations
@@ -64,6 +70,13 @@ _EDITION = r"\s+(?:[IVXLC]{2,}|(?:19|20)\d\d|\d{1,3})\b"
 # is no evidence of the story itself).
 PERIPHERAL_NAME_SHARE = 0.45
 PERIPHERAL_SHARE = 0.5
+# A subject word this share of the references use is the story's own ("earthquake" in a quake
+# story): it keeps its full weight beside the topic's names, whatever company it keeps with
+# them in ordinary news.
+CORE_SHARE = 0.7
+# Two of the topic's names written together (one at least no place) whose weights reach this
+# are the subject: "Adani" beside "Hindenburg" is the story without any subject word.
+NAMES_TOGETHER = 1.0
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
@@ -90,7 +103,13 @@ NEWS_GENERIC_WORDS = (
     "gmt bst utc est edt cet cest pst pdt am pm"
 )
 NEWS_GENERIC = frozenset(stem(w) for w in NEWS_GENERIC_WORDS.split())
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", re.MULTILINE)
+# Lowercase particles inside a name ("Sharm el-Sheikh", "Mohammed bin Salman", "Ursula von der
+# Leyen"): the name is one, not its capitalised fragments ("Sharm", "Sheikh").
+NAME_PARTICLES = ("al", "el", "bin", "ibn", "bint", "van", "von", "der", "den", "de", "du", "di", "da",
+                  "del", "della", "dos", "das", "la", "le", "ter", "ten", "zu")
+_PARTICLE = "(?:" + "|".join(NAME_PARTICLES) + r")(?:\s+|-)"
+_CAPITALISED = re.compile(
+    rf"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+(?:{_PARTICLE})*[A-Z][\w’'-]*)*)", re.MULTILINE)
 
 
 def derive_refinements(
@@ -119,6 +138,7 @@ def derive_refinements(
         concepts += own
     _spell_out_acronyms(entities, concepts)
     target = TARGET_RATE
+    core = _core_terms(concepts, [ref.text for ref in references])
     peripheral = _peripheral_names(entities, [ref.text for ref in references], wanted)
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms),
@@ -129,8 +149,9 @@ def derive_refinements(
     concept_groups = [
         TermGroup(name=f"concept:{c}", label=c, terms=(c, *_term_variants(c, ground)),
                   weight=round(_weight(ground.rate(_term_key(c)), target) * share, 3),
-                  given=tuple((name, round(w * share, 3))
-                              for name, w in _weights_beside(_term_key(c), entity_groups, ground, target)))
+                  given=() if c in core else tuple(
+                      (name, round(w * share, 3))
+                      for name, w in _weights_beside(_term_key(c), entity_groups, ground, target)))
         for c in concepts
         for share in (DESCRIPTION_ONLY_SHARE if c in described else 1.0,)
     ]
@@ -160,11 +181,33 @@ def derive_refinements(
     # story happens says nothing of it: "Phoenix" beside "commercial" is any ad).
     actors = tuple(g.name for g in concept_groups
                    if _written_as_name(g.label, texts) and g.label.lower() not in _all_places())
+    places = tuple(g.name for g in entity_groups if _is_place(g.terms))
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
                        penalize=(EXCLUDED_GROUP,) if excluded else (),
                        actor_names=actors if len(require) > 1 else (),
-                       event_names=events if len(require) > 1 else ())
+                       event_names=events if len(require) > 1 else (),
+                       names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places)
+
+
+def chance_per_10k(refinements: Refinements, target: float = TARGET_RATE) -> float:
+    """Alerts per 10,000 ordinary items a derived topic sends by chance, by the calibration:
+    a full subject match at ``target``, plus what needs no subject word, each at the rate its
+    weights encode (``rate = target ** weight``): a name that is the subject itself, and two
+    names together (one at least no place) whose weights reach ``names_together``."""
+    if not refinements.pooled_decay:
+        return 0.0
+    weight = {g.name: g.weight for g in refinements.groups}
+    rate: float = target + sum(target ** weight[g] for g in refinements.subject_names)
+    names = list(refinements.require[0]) if len(refinements.require) > 1 else []
+    places = set(refinements.places)
+    if refinements.names_together > 0:
+        for index, first in enumerate(names):
+            for second in names[index + 1:]:
+                pair = weight[first] + weight[second]
+                if pair >= refinements.names_together and not {first, second} <= places:
+                    rate += target ** pair
+    return round(float(rate) * 10_000, 2)
 
 
 # "Alert me about ...", "I want news on ...": the request, not the subject.
@@ -265,13 +308,44 @@ def _spell_out_acronyms(entities: dict[str, list[str]], concepts: list[str]) -> 
                 concepts.remove(phrase)
 
 
+def _core_terms(concepts: Sequence[str], references: Sequence[str]) -> set[str]:
+    """The subject terms most references use (stems and stem bigrams, as concepts count)."""
+    if not references:
+        return set()
+    used: list[set[str]] = []
+    for text in references:
+        words = content_stems(_undot(text))
+        used.append(set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)})
+    return {c for c in concepts
+            if sum(1 for terms in used if _term_key(c) in terms) >= CORE_SHARE * len(references)}
+
+
 def _name_pattern(terms: Sequence[str], flags: int = 0) -> re.Pattern[str]:
     return re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms), flags)
 
 
+# The adjective of a place ("Indian", "Chinese", "Ukrainian", "Egyptian") says where, like the
+# place's name: a place name (or it less its last letter) and one of these endings.
+DEMONYM_ENDINGS = ("n", "an", "ian", "ese", "ish", "ean")
+DEMONYM_MIN_PLACE = 4
+
+
 def _is_place(terms: Sequence[str]) -> bool:
     places = _all_places()
-    return any(t.lower() in places for t in terms)
+    return any(t.lower() in places or _demonym_of_place(t.lower(), places) for t in terms)
+
+
+def _demonym_of_place(word: str, places: frozenset[str]) -> bool:
+    if " " in word or not word.isalpha():
+        return False
+    for ending in DEMONYM_ENDINGS:
+        base = word[: -len(ending)]
+        if len(base) >= DEMONYM_MIN_PLACE - 1 and word.endswith(ending) and (
+            (len(base) >= DEMONYM_MIN_PLACE and base in places)
+            or any(f"{base}{letter}" in places for letter in "aey")
+        ):
+            return True
+    return False
 
 
 def _peripheral_names(

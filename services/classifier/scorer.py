@@ -184,6 +184,9 @@ class TopicScorer:
         # A name rare enough in ordinary news to be the subject itself ("Tyre Nichols").
         named = [g for g in self.refinements.subject_names if g in matches
                  and (matches[g].in_title or g not in self.refinements.event_names)]
+        if not named and self.refinements.require and self.refinements.require[-1] in missing:
+            # Two of the story's names together ("Adani", "Hindenburg") carry the subject.
+            named = list(self._names_together(matches))
         if named and self.refinements.require[-1] in missing:
             missing.remove(self.refinements.require[-1])
         # Derived topics: a subject this unusual in ordinary news on its own ("spy balloon",
@@ -385,6 +388,10 @@ class TopicScorer:
         named = [g for g in self.refinements.subject_names if g in matches]
         if named:
             return f"{self._labels[named[0]]} (a name that is the subject itself)"
+        together = self._names_together(matches) if not any(g in matches for g in require[-1]) else ()
+        if together:
+            return (f"names together: {' + '.join(self._labels[g] for g in together)} "
+                    f"(two of the topic's names, no subject word)")
         parts = [
             f"{self._labels[g]} ({', '.join(matches[g].surfaces[:3])})" if not self.derived
             else self._labels[g]
@@ -570,6 +577,26 @@ class TopicScorer:
             if other in matches:
                 weight = min(weight, beside * self.topic.learned_weights.get(name, 1.0))
         return weight
+
+    def _names_together(self, matches: dict[str, GroupMatch]) -> tuple[str, ...]:
+        """The two heaviest names matched as written with a capital, at least one no place,
+        when their weights reach ``names_together``; else ()."""
+        minimum = self.refinements.names_together
+        if minimum <= 0:
+            return ()
+        names = sorted(
+            (g for g in self.refinements.require[0]
+             if g in matches and any(s[:1].isupper() for s in matches[g].surfaces)),
+            key=lambda g: -self._weights.get(g, 1.0),
+        )
+        places = set(self.refinements.places)
+        for first_index, first in enumerate(names):
+            for second in names[first_index + 1:]:
+                if first in places and second in places:
+                    continue
+                if self._weights.get(first, 1.0) + self._weights.get(second, 1.0) >= minimum - 1e-9:
+                    return (first, second)
+        return ()
 
     def _actorless(self, missing: list[tuple[str, ...]], matches: dict[str, GroupMatch]) -> bool:
         require = self.refinements.require

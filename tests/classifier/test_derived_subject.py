@@ -86,9 +86,17 @@ def test_a_rare_name_needs_less_subject_than_a_common_one() -> None:
     assert scorer.score("Ukraine allies meet in Berlin", "").score < 0.5
 
 
-def test_a_names_everyday_companion_weighs_less_beside_it() -> None:
+def test_a_names_everyday_companion_weighs_less_beside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.classifier import salience
+
+    companions = {"ukrain": {"tank": 0.2, "alli": 0.3}}
+    # "tanks" is in every reference: a core word keeps its weight beside the names ...
+    core = derive_refinements(TANK_REFS, None, _ground(companions))
+    assert not next(g for g in core.groups if g.label == "tanks").given
+    # ... a word fewer references use is discounted beside the name it keeps company with.
+    monkeypatch.setattr(salience, "CORE_SHARE", 1.01)
     plain = derive_refinements(TANK_REFS, None, _ground())
-    contrasted = derive_refinements(TANK_REFS, None, _ground({"ukrain": {"tank": 0.2, "alli": 0.3}}))
+    contrasted = derive_refinements(TANK_REFS, None, _ground(companions))
     tanks = next(g for g in contrasted.groups if g.label == "tanks")
     ukraine = next(g.name for g in contrasted.groups if "Ukraine" in g.terms)
     beside = dict(tanks.given)
