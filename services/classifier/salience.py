@@ -172,7 +172,7 @@ def derive_refinements(
     events = tuple(g.name for g in entity_groups if g.label in protagonists and g.name not in named
                    and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
     named += events
-    story = _story_phrases(concept_groups, [ref.text for ref in references], ground)
+    story = _story_phrases(concept_groups, [ref.text for ref in references], ground, unwanted)
     events += story
     named += story
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
@@ -397,20 +397,25 @@ def _weights_beside(
 
 
 def _story_phrases(
-    groups: Sequence[TermGroup], texts: Sequence[str], ground: Background
+    groups: Sequence[TermGroup], texts: Sequence[str], ground: Background, unwanted: str = ""
 ) -> tuple[str, ...]:
     """Subject phrases that name the story as a protagonist names it ("classified documents",
     "spy balloon"): two words or more, in most references, and as rare in ordinary news as a
-    subject name. In a headline, such a phrase is what the article is about."""
+    subject name. In a headline, such a phrase is what the article is about, unless the
+    description's unwanted part names it too ("not other short sellers": then it is a kind
+    of story, not this one)."""
     if not texts:
         return ()
     written = [" ".join(stems(_undot(text))) for text in texts]
+    refused = " ".join(stems(_undot(unwanted)))
     found: list[str] = []
     for group in groups:
         key = _term_key(group.label)
         if " " not in key or ground.rate(key) > SUBJECT_NAME_RATE:
             continue
         pattern = re.compile(rf"\b{re.escape(key)}\b")
+        if pattern.search(refused):
+            continue
         if sum(1 for text in written if pattern.search(text)) >= PROTAGONIST_SHARE * len(texts):
             found.append(group.name)
     return tuple(found)

@@ -199,3 +199,9 @@ def test_a_numbered_event_rare_enough_for_a_subject_name_counts_anywhere() -> No
     refinements = derive_refinements(BOWL_REFS, BOWL_DESCRIPTION, Background(docs=64_000, df=rarer))
     assert refinements.subject_names == ("entity:Super Bowl",)
     assert refinements.event_names == ()  # not only in headlines
+
+
+def test_a_phrase_the_description_refuses_in_others_names_no_story() -> None:
+    refused = DOCS_DESCRIPTION + " Not other classified documents stories."
+    refinements = derive_refinements(DOCS_REFS, refused, Background(docs=64_000, df=dict(DOCS_DF)))
+    assert "concept:classified documents" not in refinements.subject_names
