@@ -61,7 +61,7 @@ PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
 # An event's name is what happens, not who acts ("Super Bowl", "Australian Open"): a
 # protagonist the texts number as an edition ("Super Bowl LVII", "Super Bowl 2023") is the
-# subject itself when ordinary news names it at most this often.
+# subject itself, in a headline, when ordinary news names it at most this often.
 EVENT_NAME_RATE = 2e-3
 _EDITION = r"\s+(?:[IVXLC]{2,}|(?:19|20)\d\d|\d{1,3})\b"
 # A name fewer than this share of the references use is peripheral to the story (a place one
@@ -129,7 +129,8 @@ def derive_refinements(
     described: set[str] = set()
     if wanted:
         # By stem, not as written: the description's "earthquakes" is the references'
-        # "earthquake", one subject term (else it counts twice, once as description-only).
+        # "earthquake", one subject term (else it counts twice, once as description-only);
+        # and a phrase of the description ("classified material") is added once.
         known = {_term_key(c) for c in concepts}
         own = [c for c in _description_terms(wanted, ground, entity_stems)
                if _term_key(c) not in known and not known.add(_term_key(c))]  # type: ignore[func-returns-value]
@@ -164,20 +165,29 @@ def derive_refinements(
         groups.append(TermGroup(name=EXCLUDED_GROUP, label="excluded by the description",
                                 terms=tuple(excluded)))
     rates = {g.name: max(ground.rate(_term_key(t)) for t in g.terms) for g in entity_groups}
-    events = tuple(g.name for g in entity_groups if g.label in protagonists
+    named = tuple(g.name for g in entity_groups
+                  if g.label in protagonists and rates[g.name] <= SUBJECT_NAME_RATE)
+    # An event's name commoner than that ("Super Bowl": ads and parties borrow it) is the
+    # subject only where a headline names it.
+    events = tuple(g.name for g in entity_groups if g.label in protagonists and g.name not in named
                    and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
-    named = tuple(g.name for g in entity_groups if g.name in events or (
-        g.label in protagonists and rates[g.name] <= SUBJECT_NAME_RATE))
+    named += events
+    story = _story_phrases(concept_groups, [ref.text for ref in references], ground, unwanted)
+    events += story
+    named += story
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
+    # Subject words written as names may stand for the actors; a place never does (where a
+    # story happens says nothing of it: "Phoenix" beside "commercial" is any ad).
+    actors = tuple(g.name for g in concept_groups
+                   if _written_as_name(g.label, texts) and g.label.lower() not in _all_places())
     places = tuple(g.name for g in entity_groups if _is_place(g.terms))
-    actors = tuple(g.name for g in concept_groups if _written_as_name(g.label, texts))
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
                        penalize=(EXCLUDED_GROUP,) if excluded else (),
-                       names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places,
                        actor_names=actors if len(require) > 1 else (),
-                       event_names=events if len(require) > 1 else ())
+                       event_names=events if len(require) > 1 else (),
+                       names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places)
 
 
 def chance_per_10k(refinements: Refinements, target: float = TARGET_RATE) -> float:
@@ -383,6 +393,31 @@ def _weights_beside(
             weight = base + COMPANION_SHARE * (_weight(max(known), target) - base)
             if weight < base - 1e-3:
                 found.append((group.name, round(weight, 3)))
+    return tuple(found)
+
+
+def _story_phrases(
+    groups: Sequence[TermGroup], texts: Sequence[str], ground: Background, unwanted: str = ""
+) -> tuple[str, ...]:
+    """Subject phrases that name the story as a protagonist names it ("classified documents",
+    "spy balloon"): two words or more, in most references, and as rare in ordinary news as a
+    subject name. In a headline, such a phrase is what the article is about, unless the
+    description's unwanted part names it too ("not other short sellers": then it is a kind
+    of story, not this one)."""
+    if not texts:
+        return ()
+    written = [" ".join(stems(_undot(text))) for text in texts]
+    refused = " ".join(stems(_undot(unwanted)))
+    found: list[str] = []
+    for group in groups:
+        key = _term_key(group.label)
+        if " " not in key or ground.rate(key) > SUBJECT_NAME_RATE:
+            continue
+        pattern = re.compile(rf"\b{re.escape(key)}\b")
+        if pattern.search(refused):
+            continue
+        if sum(1 for text in written if pattern.search(text)) >= PROTAGONIST_SHARE * len(texts):
+            found.append(group.name)
     return tuple(found)
 
 

@@ -191,7 +191,10 @@ class TopicScorer:
             missing.remove(self.refinements.require[-1])
         # Derived topics: a subject this unusual in ordinary news on its own ("spy balloon",
         # "unidentified objects ... airspace") needs no actor named beside it.
-        actorless = self._actorless(missing, matches)
+        # ... and so does a phrase naming the story in the headline ("classified documents").
+        story = missing == [self.refinements.require[0]] and any(
+            g in self.refinements.require[-1] for g in named)
+        actorless = story or self._actorless(missing, matches)
         if actorless:
             missing.remove(self.refinements.require[0])
         # Hardware named beside a drill or a parade is the event's own, not hardware changing
@@ -209,6 +212,7 @@ class TopicScorer:
             c
             for index, c in enumerate(self.refinements.require)
             if c not in missing and not (named and index == len(self.refinements.require) - 1)
+            and not (story and index == 0)
             and (
                 all(g in weak for g in c if g in matches)
                 or self._evidence_weight(index, matches) < self.refinements.clause_minimum(index) - 1e-9
