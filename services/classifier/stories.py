@@ -376,6 +376,9 @@ class _TermIndex:
         self.alive = np.empty(0, dtype=bool)
         self.norms = np.empty(0, dtype=np.float64)
         self.normed = np.empty(0, dtype=bool)  # norms[row] follows the last sweep's IDF
+        self.changes = 0  # adds and kills: the IDF of every term is as it was while unchanged
+        # The last ``similar`` query: (its terms, ``changes`` then, IDF-weighted terms, norm).
+        self._query: tuple[dict[str, float], int, dict[str, float], float] | None = None
 
     def idf(self, term: str) -> float:
         return math.log((1.0 + self.live) / (1.0 + self.doc_freq.get(term, 0))) + 1.0
@@ -390,6 +393,7 @@ class _TermIndex:
             self.alive = np.concatenate((self.alive, np.zeros(grow, dtype=bool)))
             self.norms = np.concatenate((self.norms, np.empty(grow)))
             self.normed = np.concatenate((self.normed, np.zeros(grow, dtype=bool)))
+        self.changes += 1
         self.at[row] = entry.at
         self.alive[row] = True
         self.normed[row] = False
@@ -414,7 +418,12 @@ class _TermIndex:
                 peak[term] = unit
 
     def unit(self, terms: dict[str, float], norm: float | None = None) -> dict[str, float]:
-        """``terms`` weighted with the window's IDF, as a unit vector."""
+        """``terms`` weighted with the window's IDF, as a unit vector (from the weights the
+        last ``similar`` computed, when it was asked about these terms of the same window)."""
+        last = self._query
+        if norm is None and last is not None and last[0] is terms and last[1] == self.changes:
+            query, query_norm = last[2], last[3]
+            return {t: w / query_norm for t, w in query.items()}
         doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
         weighted = {t: w * (log(top / (1.0 + doc_freq.get(t, 0))) + 1.0) for t, w in terms.items()}
         if norm is None:
@@ -425,6 +434,7 @@ class _TermIndex:
         if not entry.alive:
             return
         entry.alive = False
+        self.changes += 1
         self.alive[entry.row] = False
         for term in entry.terms:
             left = self.doc_freq[term] - 1
@@ -492,9 +502,15 @@ class _TermIndex:
         if not terms or not self.live:
             return []
         doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
-        idf = {t: log(top / (1.0 + doc_freq.get(t, 0))) + 1.0 for t in terms}
-        query = {t: w * idf[t] for t, w in terms.items()}
-        query_norm = math.sqrt(sum(w * w for w in query.values())) or 1.0
+        idf: dict[str, float] = {}
+        query: dict[str, float] = {}
+        square = 0.0  # added up in order, as ``sum`` would
+        for t, w in terms.items():
+            idf[t] = weight = log(top / (1.0 + doc_freq.get(t, 0))) + 1.0
+            query[t] = weight = w * weight
+            square += weight * weight
+        query_norm = math.sqrt(square) or 1.0
+        self._query = (terms, self.changes, query, query_norm)
         # Most promising terms first. A row none of them reached scores at most what the
         # rest of the query can add, each term at most its query weight times the largest
         # weight any row gives it (MaxScore): once that bound is under ``floor``, the other
