@@ -12,6 +12,7 @@ written here because datasketch imports scipy (140 MB of the image) for that one
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -73,9 +74,10 @@ class MinHash:
         for lo in range(0, len(texts), BATCH_TEXTS):
             chunk = texts[lo:lo + BATCH_TEXTS]
             sizes = np.fromiter((len(t) for t in chunk), dtype=np.int64, count=len(chunk))
-            hashfunc = like.hashfunc
-            hashes = np.fromiter((hashfunc(v) & MAX_HASH for t in chunk for v in t),
+            # Hashed in C (map over the chained shingles), masked to 32 bits after.
+            hashes = np.fromiter(map(like.hashfunc, itertools.chain.from_iterable(chunk)),
                                  dtype=np.uint64, count=int(sizes.sum()))
+            hashes &= np.uint64(MAX_HASH)
             full = sizes > 0
             signatures = np.full((len(chunk), like.num_perm), MAX_HASH, dtype=np.uint64)
             if hashes.size:

@@ -200,10 +200,9 @@ class _Featurizer:
                     counts[term] = counts.get(term, 0.0) + boost
         terms = {term: 1.0 + math.log(count) for term, count in counts.items()}
         words = summary_words if len(summary_words) >= 20 else title_words + summary_words
-        shingles = [
-            " ".join(words[i : i + SHINGLE_WORDS]).encode()
-            for i in range(len(words) - SHINGLE_WORDS + 1)
-        ]
+        # Consecutive SHINGLE_WORDS-tuples of words (one zip, no slice per shingle).
+        joined = map(" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False))
+        shingles = [shingle.encode() for shingle in joined]
         return terms, frozenset(title_stems), shingles
 
     def _name_stems(self, names: list[str]) -> list[str]:
