@@ -396,25 +396,28 @@ class _TermIndex:
         self.at[row] = entry.at
         self.alive[row] = True
         self.normed[row] = False
+        self.live += 1
+        # The postings, and the row's norm and unit vector from the same pass (as ``norm``
+        # and ``unit`` would compute them: the same floats, the squares summed in order).
+        top, log = 1.0 + self.live, math.log
+        weighted: dict[str, float] = {}
+        square = 0.0
         for term, weight in entry.terms.items():
-            doc_freq[term] = doc_freq.get(term, 0) + 1
+            freq = doc_freq[term] = doc_freq.get(term, 0) + 1
             bucket = postings.get(term)
             if bucket is None:
                 bucket = postings[term] = _Postings()
             bucket.append(row, weight)
-        self.live += 1
-        # The row's norm and unit vector from one pass of IDF lookups (as ``norm`` and
-        # ``unit`` would compute them).
-        top = 1.0 + self.live
-        weighted = {t: w * (math.log(top / (1.0 + doc_freq[t])) + 1.0)
-                    for t, w in entry.terms.items()}
-        norm = math.sqrt(sum(x ** 2 for x in weighted.values())) or 1.0
+            weighted[term] = value = weight * (log(top / (1.0 + freq)) + 1.0)
+            square += value ** 2
+        norm = math.sqrt(square) or 1.0
         self.norms[row] = norm
         self.normed[row] = True
-        entry.unit = {t: x / norm for t, x in weighted.items()}
-        for term, unit in entry.unit.items():
-            if unit > peak.get(term, 0.0):
-                peak[term] = unit
+        unit = entry.unit = {}
+        for term, value in weighted.items():
+            unit[term] = value = value / norm
+            if value > peak.get(term, 0.0):
+                peak[term] = value
 
     def unit(self, terms: dict[str, float], norm: float | None = None) -> dict[str, float]:
         """``terms`` weighted with the window's IDF, as a unit vector (from the weights the
