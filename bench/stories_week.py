@@ -9,12 +9,17 @@ labelled items (bench/data/stories_week/labels.jsonl: link, story, note; see its
 - alerts per labelled story: a subscriber who wants that story gets its labelled items in time
   order; the first item of each engine story alerts, a later one sends a marked update under the
   gate's rules (StoriesConfig defaults, as services.classifier.dedup_assign.story_gate);
+- with ``--mixed FILE`` (another week), that week's entries are moved by whole weeks onto this
+  one and mixed in: the labelled items must still group alike among twice the other traffic
+  (the window's IDF, the big stories and the candidates all change);
 - with ``--topic DIR`` (a topic of bench/data/topics*/), alerts per story for the items the
   topic's scorer finds relevant over the whole week, as a live subscriber would get them.
 
     .venv/bin/python bench/stories_week.py /work/shared/weeks/week-2023-02-06.jsonl
     .venv/bin/python bench/stories_week.py /work/shared/weeks/week-2023-02-06.jsonl \\
         --topic bench/data/topics/balloon --show 3
+    .venv/bin/python bench/stories_week.py /work/shared/weeks/week-2023-02-06.jsonl \\
+        --mixed /work/shared/weeks/week-2023-01-23.jsonl
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,6 +53,23 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         rows = [json.loads(line) for line in handle if line.strip()]
     rows.sort(key=lambda r: r.get("published") or "")
     return rows
+
+
+def mix_in(rows: list[dict[str, str]], other: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``other`` moved by whole weeks (weekdays and hours kept) to start in ``rows``'s first
+    week, merged in publication order; the labelled links stay those of ``rows``."""
+    dated = [r for r in other if r.get("published")]
+    if not rows or not dated:
+        return rows
+    start = datetime.fromisoformat(rows[0]["published"])
+    gap = start - datetime.fromisoformat(dated[0]["published"])
+    shift = timedelta(weeks=round(gap / timedelta(weeks=1)))
+    known = {row.get("link") for row in rows}
+    moved = [{**r, "published": str(datetime.fromisoformat(r["published"]) + shift)}
+             for r in dated if r.get("link") not in known]
+    mixed = rows + moved
+    mixed.sort(key=lambda r: datetime.fromisoformat(r["published"]))
+    return mixed
 
 
 def group_week(rows: list[dict[str, str]]) -> tuple[list[int], list[int], float]:
@@ -152,10 +174,14 @@ def main() -> None:
     parser.add_argument("week", type=Path)
     parser.add_argument("--topic", type=Path, action="append", default=[],
                         help="a topic folder (topic.yaml): alerts per story for its relevant items")
+    parser.add_argument("--mixed", type=Path, action="append", default=[],
+                        help="another week's file, moved onto this week and mixed in")
     parser.add_argument("--top", type=int, default=15, help="labelled stories to list")
     parser.add_argument("--show", type=int, default=0, help="headlines of the N biggest stories")
     args = parser.parse_args()
     rows = read_rows(args.week)
+    for other in args.mixed:
+        rows = mix_in(rows, read_rows(other))
     stories, outlets, cpu = group_week(rows)
     print(f"{len(rows)} items -> {len(set(stories))} engine stories; "
           f"{cpu * 1000 / len(rows):.2f} ms CPU per item (grouping)")

@@ -155,20 +155,57 @@ class Measured:
     stdout: str
     stderr: str
     code: int
+    tree_pss_mib: float = 0.0  # peak of the summed PSS of the process and its descendants
 
 
 def measure(command: list[str], env: dict[str, str]) -> Measured:
-    """Run ``command``; wall clock, CPU (user + sys) and peak RSS of that one child."""
+    """Run ``command``; wall clock, CPU (user + sys) and peak RSS of that one child (the
+    largest single process: ru_maxrss), and the peak PSS of its whole tree, sampled (a forked
+    poll and parse workers share pages, so summed RSS would count those twice)."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        done = threading.Event()
+        peak = [0]
+        sampler = threading.Thread(target=sample_tree_pss, args=(process.pid, done, peak),
+                                   daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.monotonic() - started
+        done.set()
+        sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
-                        out.read().decode(), err.read().decode(), process.returncode)
+                        out.read().decode(), err.read().decode(), process.returncode,
+                        peak[0] / 1024)
+
+
+def sample_tree_pss(root: int, done: threading.Event, peak: list[int], every: float = 0.1) -> None:
+    """Every ``every`` seconds: the PSS (KiB) of ``root`` and all its descendants, summed."""
+    while not done.wait(every):
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parents[int(entry.name)] = int(
+                        (entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        tree, frontier = {root}, {root}
+        while frontier:
+            frontier = {p for p, parent in parents.items() if parent in frontier} - tree
+            tree |= frontier
+        total = 0
+        for pid in tree:
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        peak[0] = max(peak[0], total)
 
 
 def host_layout(by_feed: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
@@ -256,7 +293,8 @@ def main() -> None:
     if args.log:
         args.log.write_text(ours.stderr, encoding="utf-8")
     print(f"newswatch run --once: {ours.wall:.2f} s wall, {ours.cpu:.2f} s CPU, "
-          f"peak {ours.peak_mib:.0f} MiB, {len(slack.posts['/newswatch'])} Slack posts")
+          f"peak {ours.peak_mib:.0f} MiB (largest process; whole tree {ours.tree_pss_mib:.0f} "
+          f"MiB PSS), {len(slack.posts['/newswatch'])} Slack posts")
     report_polls("newswatch", *polls.take(), len(by_feed), args.latency, addresses)
     if args.show_alerts:
         for post in slack.posts["/newswatch"]:

@@ -88,7 +88,7 @@ def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
                            drain_timeout=timeout)
     if once:
         click.echo(summary.render())
-        problems = [line for line in (summary.unscored_line(), summary.pending_line()) if line]
+        problems = summary.problems()
         for line in problems:
             click.echo(line, err=True)
         if problems:

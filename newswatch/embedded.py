@@ -2,8 +2,11 @@
 
 The fetcher polls in a background thread; this thread runs the queued classify and deliver
 jobs (the same functions RQ runs) and the notifier's housekeeping tick. With ``--once`` every
-feed is polled once (in a thread, while this one already classifies what arrived) and
-everything that results is processed and delivered before exit.
+feed is polled once (in a forked process, ``newswatch.poll_child``, while this one already
+classifies what arrived) and everything that results is processed and delivered before exit.
+
+The services are imported inside the functions: ``--once`` forks its poll first, so the
+child starts downloading before this process spends its time importing the scorers.
 """
 
 from __future__ import annotations
@@ -11,23 +14,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from services.classifier import jobs as classifier_jobs
-from services.classifier import service as classifier_service
-from services.fetcher import poller
-from services.notifier import service as notifier_service
+from newswatch import poll_child
+from services.fetcher.stats import PollStats
 from shared import store
 from shared.context import AppContext
-from shared.exceptions import NewswatchError
 from shared.queue import InlineQueue
-from shared.retry import describe
-from shared.topics import resolve_topics
+
+if TYPE_CHECKING:
+    from services.classifier.service import Resweeps
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +47,7 @@ class RunSummary:
     failed_deliveries: int = 0
     unfinished: list[Any] = field(default_factory=list)  # store.unfinished rows left at exit
     unscored: list[int] = field(default_factory=list)  # articles still lacking a score at exit
+    poll_error: str | None = None  # the poll's process failed (PollFailed), if it did
 
     def render(self) -> str:
         return (
@@ -72,6 +71,11 @@ class RunSummary:
                 f"{f' ({error})' if error else ''}; run again or start `newswatch run`")
 
 
+    def problems(self) -> list[str]:
+        """The lines `run --once` prints to stderr, then exits 1 (none: exit 0)."""
+        lines = [self.poll_error, self.unscored_line(), self.pending_line()]
+        return [line for line in lines if line]
+
     def unscored_line(self) -> str | None:
         """One line naming the articles `run --once` could not score (their jobs failed)."""
         if not self.unscored:
@@ -90,6 +94,8 @@ def _queue(ctx: AppContext) -> InlineQueue:
 
 def drain(ctx: AppContext) -> int:
     """Run jobs and housekeeping until nothing more is due right now."""
+    from services.notifier import service as notifier_service
+
     queue, total = _queue(ctx), 0
     while True:
         done = queue.run_pending()
@@ -124,16 +130,13 @@ def finish_due(ctx: AppContext, timeout: float) -> list[Any]:
 def run_embedded(
     ctx: AppContext, *, once: bool, stop: threading.Event, drain_timeout: float = DRAIN_TIMEOUT,
 ) -> RunSummary:
-    classifier_service.recover(ctx, older_than=timedelta(0))
     if once:
-        stats = _poll_while_processing(ctx)
-        drain(ctx)
-        classifier_service.recover(ctx, older_than=timedelta(0))  # a failed batch, once more
-        left = finish_due(ctx, drain_timeout)
-        summary = _summary(ctx, stats)
-        summary.unfinished = left
-        summary.unscored = classifier_service.unscored_recent(ctx)
-        return summary
+        return _run_once(ctx, drain_timeout)
+    from services.classifier import service as classifier_service
+    from services.fetcher import poller
+    from services.notifier import service as notifier_service
+
+    classifier_service.recover(ctx, older_than=timedelta(0))
     fetch_thread = threading.Thread(
         target=poller.run_forever, args=(ctx, stop), name="fetcher", daemon=True
     )
@@ -159,9 +162,31 @@ def run_embedded(
     return RunSummary()
 
 
-def safe_recover(ctx: AppContext, resweeps: classifier_service.Resweeps) -> int:
+def _run_once(ctx: AppContext, drain_timeout: float) -> RunSummary:
+    """Poll (in a child process) while classifying, drain, wait for due retries, summarise."""
+    from services.classifier import service as classifier_service
+
+    stats, error = _poll_while_processing(ctx)
+    drain(ctx)
+    # Articles a failed batch left unscored, or that a failed poll stored without a job.
+    classifier_service.recover(ctx, older_than=timedelta(0))
+    left = finish_due(ctx, drain_timeout)
+    summary = _summary(ctx, stats)
+    summary.unfinished = left
+    summary.unscored = classifier_service.unscored_recent(ctx)
+    summary.poll_error = error
+    return summary
+
+
+def safe_recover(ctx: AppContext, resweeps: Resweeps) -> int:
     """The classifier's recovery sweep (articles a failed batch left unscored), surviving a
     locked or lost database: one line, then the next sweep."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.classifier import service as classifier_service
+    from shared.exceptions import NewswatchError
+    from shared.retry import describe
+
     try:
         return classifier_service.recover(ctx, classifier_service.RECOVERY_AGE, resweeps)
     except (SQLAlchemyError, NewswatchError, OSError) as exc:
@@ -171,20 +196,37 @@ def safe_recover(ctx: AppContext, resweeps: classifier_service.Resweeps) -> int:
     return 0
 
 
-def _poll_while_processing(ctx: AppContext) -> poller.PollStats:
-    """One poll of every feed in a thread while this one runs the jobs it enqueues:
-    articles are scored while other feeds are still downloading."""
+def _poll_while_processing(ctx: AppContext) -> tuple[PollStats, str | None]:
+    """One poll of every feed in a child process while this one runs the jobs it forwards:
+    articles are scored while other feeds are still downloading, on another core.
+
+    Returns the poll's counts and, when its process failed, the line saying how (what it
+    stored is still classified: the caller's recovery sweep reads the database)."""
     queue = _queue(ctx)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetcher") as pool:
-        polling = pool.submit(poller.run_once, ctx)
-        classifier_jobs.scorers(ctx)  # load and fit the scorers while the first feeds download
-        while not polling.done():
+    child = poll_child.start(ctx, lambda job, args: queue.enqueue(job, *args))
+    try:
+        from services.classifier import service as classifier_service
+
+        classifier_service.recover(ctx, older_than=timedelta(0))  # what an earlier run left
+        if ctx.config.feeds or queue.pending():  # else no job may come: skip numpy & co.
+            from services.classifier import jobs as classifier_jobs
+
+            classifier_jobs.scorers(ctx)  # load and fit them while the first feeds download
+        while not child.done.is_set():
             if not queue.run_pending(limit=1):
-                wait([polling], timeout=OVERLAP_WAIT)
-        return polling.result()  # the poll's own error, if it failed
+                child.done.wait(OVERLAP_WAIT)
+        try:
+            return child.finish(), None
+        except poll_child.PollFailed as exc:
+            log.error("%s", exc)
+            return PollStats(), str(exc)
+    finally:
+        child.stop()  # SIGTERM, an error here: the child and its parse workers end too
 
 
-def _summary(ctx: AppContext, stats: poller.PollStats) -> RunSummary:
+def _summary(ctx: AppContext, stats: PollStats) -> RunSummary:
+    from shared.topics import resolve_topics
+
     thresholds = {t.id: t.threshold for t in resolve_topics(ctx.config)}
     with ctx.engine.connect() as conn:
         return RunSummary(

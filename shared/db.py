@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -14,6 +15,7 @@ from shared.exceptions import StoreError
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(None|\"[^\"]*\"|'[^']*')\s*$", re.M)
 
 
 def normalize_url(url: str) -> str:
@@ -38,9 +40,16 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    # WAL lets the fetcher write while the notifier reads; foreign keys are off by default.
+    """WAL lets the fetcher write while the classifier and notifier read (and `run --once`'s
+    two processes write in turn: one writer at a time, the other waits up to busy_timeout).
+
+    synchronous=NORMAL: in WAL mode a commit then appends to the log without an fsync (the
+    log is synced at checkpoints). The database cannot be corrupted, and a process crash
+    loses nothing; only an OS crash or power cut can undo the last commits. FULL cost an
+    fsync per commit, ~0.3-0.8 s of a `run --once` over a day of news (its ~80 commits)."""
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
@@ -94,11 +103,40 @@ def alembic_config(url: str) -> object:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
-    from alembic import command
+    """Bring the schema to the newest revision (idempotent).
+
+    A database already at the head is left alone without importing Alembic, which is most
+    of what this costs every `run --once` and every service start."""
+    from shared.store.schema import schema_revisions
 
     engine = make_engine(url)
     check_connection(engine)
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            current = schema_revisions(conn)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if head is not None and current == {head}:
+        log.debug("database schema at %s already", head)
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")  # type: ignore[arg-type]
     log.info("database migrated url=%s", make_url(normalize_url(url)).render_as_string(hide_password=True))
+
+
+def head_revision(directory: Path = MIGRATIONS_DIR / "versions") -> str | None:
+    """The one head of the migration scripts, read from their ``revision =`` lines; None
+    when that is not plain (a merge, a branch, an odd script): then Alembic decides."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in directory.glob("*.py"):
+        found = dict(_REVISION.findall(script.read_text(encoding="utf-8")))
+        if "revision" not in found or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"].strip("\"'"))
+        if found["down_revision"] != "None":
+            parents.add(found["down_revision"].strip("\"'"))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None

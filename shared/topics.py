@@ -96,6 +96,14 @@ class Refinements:
     # Derived topics: names so rare in ordinary news that they are the subject themselves
     # ("Tyre Nichols"): a text naming one needs no further subject evidence.
     subject_names: tuple[str, ...] = ()
+    # Derived topics: subject terms the texts write as names ("Pence", "Mar-a-Lago", "FTC"):
+    # a text naming none of the actors' clause reads them as its actors instead ("Classified
+    # documents found at Mike Pence's home" is actors doing something).
+    actor_names: tuple[str, ...] = ()
+    # Derived topics: subject names that name an event ("Super Bowl"): the subject itself only
+    # in the headline; a summary's passing mention ("... plans to air an ad during the Super
+    # Bowl") is about something else.
+    event_names: tuple[str, ...] = ()
     # Derived topics: the subject clause's evidence pools every clause's matched weights (a
     # rare name needs less subject than a common one), each further group of a clause
     # counting this factor less than the one before (news terms co-occur); 0 = not pooled.

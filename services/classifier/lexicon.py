@@ -53,13 +53,18 @@ class Lexicon:
     ``senses``: groups naming other senses of topic words ("think tank", "satellite state"). A
     phrase of theirs takes its words from every group: the longer phrases that matched where it
     starts stay, the shorter ones (and the words it covers) are not read as topic terms.
+
+    ``exclusive``: a matched phrase consumes its words for every group, so "short seller" is
+    not also the subject words "short" and "seller" (derived topics pool the weights of every
+    group matched: one phrase must not count two or three times).
     """
 
     def __init__(
         self, groups: Iterable[tuple[str, Sequence[str]]], *, polish: bool = False,
-        senses: Iterable[str] = (),
+        senses: Iterable[str] = (), exclusive: bool = False,
     ) -> None:
         sense_groups = frozenset(senses)
+        self._exclusive = exclusive
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
         self._by_first_polish: dict[str, list[Phrase]] = defaultdict(list)
         self.group_names: list[str] = []
@@ -98,6 +103,8 @@ class Lexicon:
                     n = len(phrase.stems)
                     if phrase.group in claimed or i + n > count:
                         continue
+                    if self._exclusive and n < advance:
+                        break  # a longer phrase took these words (candidates: longest first)
                     if n > 1:
                         if phrase.polish:
                             if not _polish_follow(phrase, polish, i):

@@ -53,10 +53,28 @@ DESCRIPTION_ONLY_SHARE = 0.7
 # news is the subject itself: "Tyre Nichols", "FTX".
 PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
+# An event's name is what happens, not who acts ("Super Bowl", "Australian Open"): a
+# protagonist the texts number as an edition ("Super Bowl LVII", "Super Bowl 2023") is the
+# subject itself when ordinary news names it at most this often.
+EVENT_NAME_RATE = 2e-3
+_EDITION = r"\s+(?:[IVXLC]{2,}|(?:19|20)\d\d|\d{1,3})\b"
+# A name fewer than this share of the references use is peripheral to the story (a place one
+# report mentions, a bystander): it weighs ``PERIPHERAL_SHARE`` of its rarity, unless the
+# description names it (a place keeps the discount: users name where a story happens, which
+# is no evidence of the story itself).
+PERIPHERAL_NAME_SHARE = 0.45
+PERIPHERAL_SHARE = 0.5
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
 INFLECTION_MAX_ENDING = 3
+# Other spellings of a subject term that ordinary news writes: the -ify family the stemmer
+# keeps apart ("verified" -> "verification"), "-cy" nouns ("bankrupt" -> "bankruptcy"), and a
+# compound written in one word or two ("halftime" / "half-time", "check mark" / "checkmark").
+# Each pair is (ending of one stem, ending of the other).
+FAMILY_ENDINGS = (("if", "ifi"), ("ifi", "if"), ("rupt", "ruptci"), ("ruptci", "rupt"))
+COMPOUND_MIN_PART = 4  # letters each part of a split compound keeps ("half" + "time")
+VARIANT_MIN_DF = 2.0  # a variant must be written in ordinary news this often
 
 # Words every news text repeats; never salient for a topic.
 NEWS_GENERIC_WORDS = (
@@ -91,18 +109,22 @@ def derive_refinements(
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
     described: set[str] = set()
     if wanted:
-        own = [c for c in _description_terms(wanted, ground, entity_stems) if c not in concepts]
+        known = {_term_key(c) for c in concepts}
+        own = [c for c in _description_terms(wanted, ground, entity_stems)
+               if _term_key(c) not in known and not known.add(_term_key(c))]  # type: ignore[func-returns-value]
         described = set(own) if references else set()  # a description alone is all it has
         concepts += own
     _spell_out_acronyms(entities, concepts)
     target = TARGET_RATE
+    peripheral = _peripheral_names(entities, [ref.text for ref in references], wanted)
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms),
-                  weight=_weight(ground.any_rate({_term_key(t) for t in terms}), target))
+                  weight=round(_weight(ground.any_rate({_term_key(t) for t in terms}), target)
+                               * (PERIPHERAL_SHARE if label in peripheral else 1.0), 3))
         for label, terms in entities.items()
     ]
     concept_groups = [
-        TermGroup(name=f"concept:{c}", label=c, terms=(c,),
+        TermGroup(name=f"concept:{c}", label=c, terms=(c, *_term_variants(c, ground)),
                   weight=round(_weight(ground.rate(_term_key(c)), target) * share, 3),
                   given=tuple((name, round(w * share, 3))
                               for name, w in _weights_beside(_term_key(c), entity_groups, ground, target)))
@@ -118,15 +140,19 @@ def derive_refinements(
     if excluded:
         groups.append(TermGroup(name=EXCLUDED_GROUP, label="excluded by the description",
                                 terms=tuple(excluded)))
-    named = tuple(
-        g.name for g in entity_groups
-        if g.label in protagonists and max(ground.rate(_term_key(t)) for t in g.terms) <= SUBJECT_NAME_RATE
-    )
+    rates = {g.name: max(ground.rate(_term_key(t)) for t in g.terms) for g in entity_groups}
+    events = tuple(g.name for g in entity_groups if g.label in protagonists
+                   and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
+    named = tuple(g.name for g in entity_groups if g.name in events or (
+        g.label in protagonists and rates[g.name] <= SUBJECT_NAME_RATE))
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
+    actors = tuple(g.name for g in concept_groups if _written_as_name(g.label, texts))
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
-                       penalize=(EXCLUDED_GROUP,) if excluded else ())
+                       penalize=(EXCLUDED_GROUP,) if excluded else (),
+                       actor_names=actors if len(require) > 1 else (),
+                       event_names=events if len(require) > 1 else ())
 
 
 # "Alert me about ...", "I want news on ...": the request, not the subject.
@@ -227,6 +253,33 @@ def _spell_out_acronyms(entities: dict[str, list[str]], concepts: list[str]) -> 
                 concepts.remove(phrase)
 
 
+def _name_pattern(terms: Sequence[str], flags: int = 0) -> re.Pattern[str]:
+    return re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms), flags)
+
+
+def _is_place(terms: Sequence[str]) -> bool:
+    places = _all_places()
+    return any(t.lower() in places for t in terms)
+
+
+def _peripheral_names(
+    entities: dict[str, list[str]], references: Sequence[str], wanted: str
+) -> set[str]:
+    """Names few references use: "Queensland" in one report of a fraud story says where a
+    mine is, not what the story is. The description's own names are never peripheral, except
+    places."""
+    if not references:
+        return set()
+    found: set[str] = set()
+    for label, terms in entities.items():
+        pattern = _name_pattern(terms, re.IGNORECASE)  # "German" is Germany's: 'german'
+        used = sum(1 for text in references if pattern.search(_undot(text)))
+        described = bool(wanted) and pattern.search(_undot(wanted)) is not None
+        if used < PERIPHERAL_NAME_SHARE * len(references) and (not described or _is_place(terms)):
+            found.add(label)
+    return found
+
+
 def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[str]:
     places = _all_places()
     found: set[str] = set()
@@ -255,6 +308,50 @@ def _weights_beside(
             if weight < base - 1e-3:
                 found.append((group.name, round(weight, 3)))
     return tuple(found)
+
+
+def _numbered_event(terms: Sequence[str], texts: Sequence[str]) -> bool:
+    """Whether the texts number a name of several words as an event's edition ("Super Bowl
+    LVII", "Super Bowl 2023"), in at least two of them: a person or a firm has no editions
+    (one-word names are left out: "Twitter 2.0", "Windows 11" are products)."""
+    pattern = re.compile("|".join(rf"\b{re.escape(t)}{_EDITION}" for t in terms if " " in t))
+    return bool(pattern.pattern) and sum(1 for text in texts if pattern.search(text)) >= MIN_DOCS
+
+
+def _written_as_name(term: str, texts: Sequence[str]) -> bool:
+    """Whether the texts write a subject term as a name: capitalised wherever it occurs
+    ("Pence", "Mike Pence", "FTC"), so it names an actor, not what happens."""
+    pattern = re.compile(rf"\b{re.escape(term)}\b", re.IGNORECASE)
+    found = [m.group(0) for text in texts for m in pattern.finditer(text)]
+    return bool(found) and all(w[:1].isupper() for f in found for w in f.split())
+
+
+def _term_variants(term: str, ground: Background) -> list[str]:
+    """Spellings of a subject term that its stem misses, kept when ordinary news writes them:
+    the same word family ("verification" beside "verified", "bankruptcy" beside "bankrupt")
+    and the compound in one word or two ("half-time" beside "halftime", "checkmarks" beside
+    "check mark"). Variants are matched, not weighed: the term's weight is its own."""
+    words = term.split()
+    found: list[str] = []
+    if len(words) == 1:
+        key = stem(words[0].lower())
+        for end, other in FAMILY_ENDINGS:
+            if key.endswith(end) and len(key) > len(end) + 2:
+                found.append(key[: -len(end)] + other)
+        word = words[0].lower()
+        for cut in range(COMPOUND_MIN_PART, len(word) - COMPOUND_MIN_PART + 1):
+            head, tail = word[:cut], word[cut:]
+            found.append(f"{head} {tail}")
+    elif len(words) == 2 and all(w.isalpha() for w in words):
+        found.append("".join(words).lower())
+    return [v for v in dict.fromkeys(found) if _written(v, ground) and stems(v) != stems(term)]
+
+
+def _written(variant: str, ground: Background) -> bool:
+    """Whether ordinary news writes this spelling (its stems as one background term)."""
+    key = " ".join(stems(variant))
+    return (ground.df.get(key, 0.0) >= VARIANT_MIN_DF and key not in ground.boilerplate
+            and all(s not in STOP_STEMS for s in key.split()))
 
 
 def _weight(rate: float, p_star: float) -> float:
@@ -459,7 +556,30 @@ def _description_terms(description: str, ground: Background, exclude: set[str]) 
         w for w in dict.fromkeys(words)
         if w not in exclude and w not in ground.boilerplate and ground.rate(w) <= MAX_BACKGROUND_RATE / 5
     ]
-    return [_readable(w, surface) for w in kept]
+    return [_readable(w, surface) for w in kept] + _description_phrases(description, ground, exclude)
+
+
+_PHRASE_BREAK = re.compile(r"[^\w\s'’-]+")
+
+
+def _description_phrases(description: str, ground: Background, exclude: set[str]) -> list[str]:
+    """Two-word phrases the user wrote whose words ordinary news uses too often to be subject
+    terms alone ("check mark", "mass layoffs", "special counsel"): kept when the phrase is in
+    the background (so its rarity is measured, not guessed) and rare there. The words must be
+    adjacent as written (no stop word or punctuation between: "staff who are left" is no
+    phrase), and name no entity (entities are the actors' clause)."""
+    found: list[str] = []
+    for part in _PHRASE_BREAK.split(_undot(description)):
+        words = re.findall(r"[^\W_]+", part.lower())
+        for a, b in zip(words, words[1:], strict=False):
+            pair = (stem(a), stem(b))
+            if any(p in STOP_STEMS or p in NEWS_GENERIC or p in exclude or len(p) < 3 for p in pair):
+                continue
+            key = " ".join(pair)
+            if (ground.df.get(key, 0.0) > 0 and key not in ground.boilerplate
+                    and ground.rate(key) <= MAX_BACKGROUND_RATE / 5 and f"{a} {b}" not in found):
+                found.append(f"{a} {b}")
+    return found
 
 
 def _readable(stem_form: str, surface: dict[str, Counter[str]]) -> str:

@@ -21,7 +21,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.classifier.lexicon import GroupMatch, Lexicon
@@ -96,7 +96,7 @@ class _Passage:
 class TopicScorer:
     """Scores texts against one topic; build once per topic (fitting costs milliseconds)."""
 
-    def __init__(self, topic: ResolvedTopic) -> None:
+    def __init__(self, topic: ResolvedTopic, refinements: Refinements | None = None) -> None:
         self.topic = topic
         self._passages = [
             _Passage(ref.source, passage)
@@ -108,14 +108,22 @@ class TopicScorer:
         self._index = PassageIndex([p.text for p in self._passages])
         self.derived = topic.refinements.empty
         self.refinements: Refinements = (
-            derive_refinements(topic.references, topic.description) if self.derived
+            refinements if refinements is not None
+            else derive_refinements(topic.references, topic.description) if self.derived
             else topic.refinements
         )
+        # The same topic read with its subject's names as actors, for texts naming no actor.
+        self._names_as_actors = _names_as_actors(topic, self.refinements) if self.derived else None
         groups = self.refinements.groups
         # A refined topic lists Polish terms for the Polish feeds: their other inflections
         # match through the Polish stemmer. Derived topics' terms come from English references.
-        self._lexicon = Lexicon(((g.name, g.terms) for g in groups), polish=not self.derived,
-                                senses=_sense_groups(self.refinements))
+        # A derived topic's excluded phrases are matched on their own: "Super Bowl parties" is
+        # an excluded "bowl parties" though the name "Super Bowl" took the word "bowl".
+        apart = set(self.refinements.penalize) if self.derived else set()
+        self._lexicon = Lexicon(((g.name, g.terms) for g in groups if g.name not in apart),
+                                polish=not self.derived, senses=_sense_groups(self.refinements),
+                                exclusive=self.derived)
+        self._apart = Lexicon((g.name, g.terms) for g in groups if g.name in apart) if apart else None
         self._labels = {g.name: g.label for g in groups}
         self._weights = {
             g.name: min(g.weight * topic.learned_weights.get(g.name, 1.0), max(g.weight, 1.0))
@@ -140,16 +148,22 @@ class TopicScorer:
         summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
         tokens = tokenize(text)
-        raw = self._lexicon.match(text, tokens, len(title_text))
+        raw = self._match(text, tokens, len(title_text))
         matches = _resolve_aliases(raw, self._conditional, tokens, text, len(title_text))
         return [g for g in self._evidence_groups if g in matches]
+
+    def _match(self, text: str, tokens: Sequence[Token], title_end: int) -> dict[str, GroupMatch]:
+        found = self._lexicon.match(text, tokens, title_end)
+        if self._apart is not None:
+            found.update(self._apart.match(text, tokens, title_end))
+        return found
 
     def score(self, title: str, summary: str) -> Score:
         title_text = plain_text(title or "")[:TEXT_MAX_CHARS]
         summary_text = plain_text(summary or "")[:TEXT_MAX_CHARS]
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
         tokens = tokenize(text)
-        raw = self._lexicon.match(text, tokens, len(title_text))
+        raw = self._match(text, tokens, len(title_text))
         uncued = [
             (g.name, raw[g.name].surfaces) for g in self._conditional if g.name in raw and not g.counts_as
         ]
@@ -168,7 +182,8 @@ class TopicScorer:
         context_terms = [s for g in self.refinements.contexts if g in matches for s in matches[g].surfaces]
         missing = [c for c in self.refinements.require if not any(g in matches for g in c)]
         # A name rare enough in ordinary news to be the subject itself ("Tyre Nichols").
-        named = [g for g in self.refinements.subject_names if g in matches]
+        named = [g for g in self.refinements.subject_names if g in matches
+                 and (matches[g].in_title or g not in self.refinements.event_names)]
         if named and self.refinements.require[-1] in missing:
             missing.remove(self.refinements.require[-1])
         # Derived topics: a subject this unusual in ordinary news on its own ("spy balloon",
@@ -265,7 +280,13 @@ class TopicScorer:
         notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued,
                        located, subject_weak, scene, self._dated_notes(dated, matches))
         explanation = self._explain(value, matches, notes, hit, components, z)
-        return Score(self.topic.id, round(value, 4), explanation)
+        scored = Score(self.topic.id, round(value, 4), explanation)
+        if (self._names_as_actors is not None and value < self.topic.threshold and missing
+                and any(g in matches for g in self.refinements.actor_names)
+                and not any(g in matches for g in self.refinements.require[0])):
+            other = self._names_as_actors.score(title, summary)
+            return other if other.score > scored.score else scored
+        return scored
 
     def _explain(
         self,
@@ -636,6 +657,47 @@ class _Notes:
     subject_weak: bool = False
     scene: str | None = None
     dated: list[str] = field(default_factory=list)
+
+
+def _names_as_actors(topic: ResolvedTopic, refinements: Refinements) -> TopicScorer | None:
+    """A derived topic whose subject names people or places ("Pence", "Indiana") that are no
+    actors' entities (named only in the description, or too common a first name): read with
+    those names as its actors, for a text that names none of the actors' clause. Their weight
+    then pools with the actors', and the subject needs its own evidence ("classified
+    documents"), so the names alone never make a match."""
+    names = refinements.actor_names
+    require = refinements.require
+    if not names or len(require) != 2 or not [g for g in require[-1] if g not in names]:
+        return None
+    merged = _one_group_per_name([refinements.group(g) for g in names])
+    actors = (*(g.name for g in merged), *require[0])
+    subject = tuple(g for g in require[-1] if g not in names)
+    groups = (*(g for g in refinements.groups if g.name not in names), *merged)
+    alternative = replace(refinements, groups=groups, require=(actors, subject), actor_names=())
+    return TopicScorer(topic, refinements=alternative)
+
+
+def _one_group_per_name(groups: Sequence[TermGroup]) -> list[TermGroup]:
+    """"Mike", "Pence" and "Mike Pence" are one person: name groups sharing a word become one
+    actor, weighing as its rarest form, so a text naming him in full counts him once."""
+    parts: list[list[TermGroup]] = []
+    for group in groups:
+        words = set(group.label.lower().split())
+        joined = [p for p in parts if any(words & set(g.label.lower().split()) for g in p)]
+        for part in joined:
+            parts.remove(part)
+        parts.append([g for p in joined for g in p] + [group])
+    merged: list[TermGroup] = []
+    for part in parts:
+        label = max((g.label for g in part), key=len)
+        # One word of a longer name stands for the person only as the surname ("Pence"):
+        # a first name alone is anyone ("Magic Mike").
+        firsts = {w.lower() for g in part for w in g.label.split()[:-1]}
+        kept = [g for g in part if len(g.label.split()) > 1 or g.label.lower() not in firsts]
+        terms = tuple(dict.fromkeys(t for g in kept for t in g.terms))
+        merged.append(TermGroup(name=f"actor:{label}", label=label, terms=terms,
+                                weight=max(g.weight for g in kept)))
+    return merged
 
 
 def _sense_groups(refinements: Refinements) -> list[str]:

@@ -84,6 +84,7 @@ NAME_WEIGHT = 1.0  # extra weight of capitalised words and figures (names, place
 # Decision rules of ``_same_event`` (see ``_actors_only``): a match whose shared words are all
 # names (the actors: "Mike Pence", "Fetterman") needs this much cosine to stand on names alone.
 ACTORS_ONLY_EVENT_MIN = 0.05  # cosine the shared non-name words must give, else "actors only"
+ACTORS_ONLY_HEADLINE_MIN = 0.025  # ... when both headlines carry one of them (the story continues)
 ACTORS_ONLY_SIMILARITY = 0.6  # an actors-only match this close is still one story (a rare name)
 ACTORS_ONLY_HOURS = 12.0  # ... as is one within hours: these actors meeting, then reported
 NAME_SHARE = 0.3  # a word the window capitalises inside a sentence this often is a name
@@ -98,6 +99,20 @@ DEVELOPING_FLOOR = 0.2
 BIG_STORY_SIZE = 10
 BIG_STORIES_EVERY = 100  # articles added between two refreshes of the big-story list
 STORY_NAMES = 8  # the story's heaviest name terms: whom and where it is about
+# A new headline: a report only loosely close to a big story (cosine under
+# NEW_HEADLINE_SIMILARITY, story of NEW_HEADLINE_MIN_SIZE+ articles) whose headline words give
+# under NEW_HEADLINE_SHARE of what it shares with the story's words matches it through its
+# background paragraph ("... days after the balloon"), not its news: another story.
+NEW_HEADLINE_MIN_SIZE = 5
+NEW_HEADLINE_SIMILARITY = 0.36
+NEW_HEADLINE_SHARE = 0.4
+# A report that continues a big story ("Grieving diaspora rallies for Turkey earthquake
+# victims") shares mostly its headline with the story's words: it joins a story of
+# DEVELOPING_MIN_SIZE+ articles at a lower centroid cosine when its headline words give at
+# least CONTINUES_SHARE of what it shares with the story, and its headline names no one and
+# nowhere the story's articles never mention.
+CONTINUES_THRESHOLD = 0.18
+CONTINUES_SHARE = 0.6
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
@@ -204,6 +219,9 @@ class _Featurizer:
         joined = map(" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False))
         shingles = [shingle.encode() for shingle in joined]
         return terms, frozenset(title_stems), shingles
+
+    def name_stems(self, names: list[str]) -> list[str]:
+        return self._name_stems(names)
 
     def _name_stems(self, names: list[str]) -> list[str]:
         """Stems of capitalised words and figures, cached per name (names recur more than
@@ -648,8 +666,15 @@ class StoryIndex:
         return entry.story_id if entry else None
 
     def relabel(self, key: ArticleKey, story_id: StoryId) -> None:
-        """Give a recorded article its real story id (the caller numbered new stories itself)."""
+        """Give a recorded article its real story id (the caller numbered new stories itself).
+
+        The big-story list caches the story's names under its id: they follow the story (or
+        are dropped if it joins one already listed), else the temporary id would hide it."""
         entry = self._by_key.get(key)
+        if entry is not None and entry.story_id != story_id:
+            names = self._big.pop(entry.story_id, None)
+            if names is not None:
+                self._big.setdefault(story_id, names)
         if entry is not None and entry.story_id in self._centroids:
             moved = self._centroids.pop(entry.story_id)
             kept = self._centroids.get(story_id)
@@ -829,7 +854,7 @@ class StoryIndex:
         kept: list[tuple[_Entry, float]] = []
         for entry, sim in sorted(hits, key=lambda hit: -hit[1]):
             if (self._boilerplate_only(article, features.title, entry)
-                    or _actors_only(unit, features.names, at, entry, sim)
+                    or _actors_only(unit, features, at, entry, sim)
                     or _other_actors(features.title, features.names, features.terms, entry, sim)):
                 continue
             kept.append((entry, sim))
@@ -838,14 +863,18 @@ class StoryIndex:
             # Single links chain: a round-up close to one member of a big story is not its
             # next development unless it is close to what the story's articles share.
             centroid = self._centroids.get(entry.story_id)
-            if (centroid is not None and centroid.size >= CENTROID_MIN_SIZE
-                    and centroid.cosine(unit) < self.params.story_threshold):
+            if centroid is not None and (
+                    (centroid.size >= CENTROID_MIN_SIZE
+                     and centroid.cosine(unit) < self.params.story_threshold)
+                    or _new_headline(unit, features.title, centroid, sim)
+                    or self._elsewhere(features.title & features.names, centroid, sim)):
                 continue
             return _Candidate(entry.story_id, entry.article.key, sim)
-        return self._developing(unit, features.title, kept)
+        return self._developing(unit, features.title, kept, article.title, features.names)
 
     def _developing(self, unit: dict[str, float], title: frozenset[str],
-                    hits: list[tuple[_Entry, float]]) -> _Candidate | None:
+                    hits: list[tuple[_Entry, float]], headline: str = "",
+                    names: frozenset[str] = frozenset()) -> _Candidate | None:
         """The big story whose centroid is closest, if close enough (see DEVELOPING_*)."""
         candidates: dict[StoryId, ArticleKey | None] = {}
         for entry, _ in hits:  # closest member first: the evidence named with the answer
@@ -860,9 +889,36 @@ class StoryIndex:
             if centroid is None or centroid.size < DEVELOPING_MIN_SIZE:
                 continue
             closeness = centroid.cosine(unit)
-            if closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity):
+            if closeness < CONTINUES_THRESHOLD or (
+                    best is not None and closeness <= best.similarity):
+                continue
+            if self._elsewhere(title & names, centroid, closeness):
+                continue
+            if (_continues(unit, title, named | self._headline_names(headline), centroid)
+                    if closeness < DEVELOPING_THRESHOLD
+                    else not _new_headline(unit, title, centroid, closeness)):
                 best = _Candidate(story_id, key, closeness)
         return best
+
+    def _elsewhere(self, named: frozenset[str], centroid: _Centroid, similarity: float) -> bool:
+        """The headline names people or places, none of them the big story's own (its
+        STORY_NAMES heaviest names), and the report is only loosely close: the same kind of
+        event elsewhere ("object shot down over Canada" beside the Alaska one's story), found
+        through a member whose headline named no place ("second object shot down")."""
+        if centroid.size < NEW_HEADLINE_MIN_SIZE or similarity >= NEW_HEADLINE_SIMILARITY:
+            return False
+        named = frozenset(t for t in named if len(t) > 2)  # not initials ("U.S."): too common
+        return bool(named) and not named & self._story_names(centroid.weights)
+
+    def _headline_names(self, headline: str) -> set[str]:
+        """Stems of the words a sentence-case headline capitalises after its first word
+        ("... in Jayapura"): names even when the window has not seen them yet. A Title Case
+        headline tells nothing (``_is_name`` decides its words)."""
+        words = _words(headline)
+        capitals = [m.group() for m in _NAME.finditer(headline) if not m.group()[:1].isdigit()]
+        if len(capitals) * 2 > len(words):
+            return set()
+        return {t for t in self._features.name_stems(capitals[1:]) if len(t) > 2}
 
     def _big_stories(self) -> dict[StoryId, frozenset[str]]:
         """Stories of BIG_STORY_SIZE articles and their STORY_NAMES heaviest names, refreshed
@@ -932,22 +988,54 @@ class StoryIndex:
         return frozenset(top[:STORY_NAMES])
 
 
-def _actors_only(unit: dict[str, float], names: frozenset[str], at: float, other: _Entry,
+def _headline_share(unit: dict[str, float], title: frozenset[str], centroid: _Centroid) -> float:
+    """How much of what the report shares with the story's words its headline words give."""
+    weights = centroid.weights
+    shared = {t: value * weights[t] for t, value in unit.items() if t in weights}
+    total = sum(shared.values())
+    if total <= 0.0:
+        return 1.0
+    return sum(v for t, v in shared.items() if t in title) / total
+
+
+def _continues(unit: dict[str, float], title: frozenset[str], named: set[str],
+               centroid: _Centroid) -> bool:
+    """The headline carries what the report shares with the story and names no one and
+    nowhere the story never mentions (another quake elsewhere is not this one's next day)."""
+    weights = centroid.weights
+    return (all(t in weights for t in named)
+            and _headline_share(unit, title, centroid) >= CONTINUES_SHARE)
+
+
+def _new_headline(unit: dict[str, float], title: frozenset[str], centroid: _Centroid,
+                  similarity: float) -> bool:
+    """The headline's words give little of what the report shares with a big story: its news
+    is something else, the story only its background (see NEW_HEADLINE_*)."""
+    return (centroid.size >= NEW_HEADLINE_MIN_SIZE and similarity < NEW_HEADLINE_SIMILARITY
+            and _headline_share(unit, title, centroid) < NEW_HEADLINE_SHARE)
+
+
+def _actors_only(unit: dict[str, float], features: _Features, at: float, other: _Entry,
                  similarity: float) -> bool:
     """Two reports share only who is in them ("Pence subpoenaed" / "FBI searches Pence's home"):
     the same actors in two events. One event's reports also share what happened (words that
     are not names) unless the names alone are rare enough to make them very close, or the
-    reports come within hours (the actors meeting: "Lavrov lands in Pyongyang")."""
+    reports come within hours (the actors meeting: "Lavrov lands in Pyongyang"). A word of
+    what happened that both headlines carry ("Kim's train leaves for Vladivostok summit" /
+    "Putin will host Kim for a summit") is the story continuing: half the evidence will do."""
     if similarity >= ACTORS_ONLY_SIMILARITY or other.unit is None:
         return False
-    actors = names | other.names
+    actors = features.names | other.names
     if not actors:
         return False
     theirs = other.unit
     if abs(at - other.at) <= ACTORS_ONLY_HOURS * 3600:
         return False
     event = sum(w * theirs[t] for t, w in unit.items() if t in theirs and t not in actors)
-    return event < ACTORS_ONLY_EVENT_MIN
+    if event >= ACTORS_ONLY_EVENT_MIN:
+        return False
+    headline = (features.title & other.title) - actors
+    return not (headline and event >= ACTORS_ONLY_HEADLINE_MIN)
 
 
 def _other_actors(title: frozenset[str], names: frozenset[str], terms: dict[str, float],

@@ -203,3 +203,20 @@ def _problem(result: Any) -> str | None:
 def _looks_like_html(body: bytes) -> bool:
     head = body[:2048].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+
+
+def parse_in_worker(
+    body: bytes, url: str, content_type: str | None, now: datetime
+) -> ParsedFeed | tuple[str, str]:
+    """``parse_feed`` for a worker process: errors come back as (kind, message) values,
+    because exceptions with keyword arguments do not survive pickling.
+
+    It lives here, in the module the forkserver preloads, because a task names its function
+    by module: were it in the poller, each worker's first task would import the poller and
+    with it httpx, SQLAlchemy and pydantic (~0.5 s of CPU per worker, as feeds arrive)."""
+    try:
+        return parse_feed(body, url, content_type, now)
+    except FetchError as exc:
+        return exc.kind, str(exc)
+    except Exception as exc:  # noqa: BLE001 - hostile input must not take down the poller
+        return "parse", f"parser crashed: {type(exc).__name__}: {exc}"

@@ -42,7 +42,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.fetcher import schedule
 from services.fetcher.http import Fetcher, FetchLimits, FetchResult
-from services.fetcher.parse import ParsedFeed, parse_feed
+from services.fetcher.parse import ParsedFeed, parse_in_worker
+from services.fetcher.stats import PollStats
 from shared import jobs, store
 from shared.config import FetcherConfig
 from shared.context import AppContext
@@ -57,21 +58,6 @@ DB_OUTAGE_BUDGET = 600.0  # seconds a batch waits for our database before it is 
 IDLE_WAIT = 1.0  # seconds between looks for due feeds when nothing is in flight
 MAX_ERROR_TEXT = 500
 WARM_UP_TASK = 0.05  # seconds each parse process's first (empty) task takes: see _warm_up
-
-
-@dataclass
-class PollStats:
-    feeds_polled: int = 0
-    feeds_failed: int = 0
-    articles_new: int = 0
-    articles_updated: int = 0
-    feeds_not_modified: int = 0  # 304
-    feeds_unchanged: int = 0  # 200 with the body hash we had
-    parse_cpu_seconds: float = 0.0  # measured in the parsing processes
-
-    def add(self, other: PollStats) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
@@ -93,6 +79,8 @@ def run_once(ctx: AppContext) -> PollStats:
     sync(ctx)
     with ctx.engine.connect() as conn:
         feeds = store.enabled_feeds(conn)
+    if not feeds:  # no parse processes to start and stop for nothing
+        return PollStats()
     return asyncio.run(_poll_all(ctx, feeds))
 
 
@@ -476,19 +464,6 @@ def _warm_up(executor: Executor, workers: int) -> Future[None]:
 
     threading.Thread(target=warm, name="fetcher-parse-warm-up", daemon=True).start()
     return ready
-
-
-def parse_in_worker(
-    body: bytes, url: str, content_type: str | None, now: datetime
-) -> ParsedFeed | tuple[str, str]:
-    """``parse_feed`` for a worker process: errors come back as (kind, message) values,
-    because exceptions with keyword arguments do not survive pickling."""
-    try:
-        return parse_feed(body, url, content_type, now)
-    except FetchError as exc:
-        return exc.kind, str(exc)
-    except Exception as exc:  # noqa: BLE001 - hostile input must not take down the poller
-        return "parse", f"parser crashed: {type(exc).__name__}: {exc}"
 
 
 def _needs_parse(feed: Row[Any], result: FetchResult) -> bool:
