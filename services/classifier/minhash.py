@@ -12,8 +12,8 @@ written here because datasketch imports scipy (140 MB of the image) for that one
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -73,9 +73,10 @@ class MinHash:
         for lo in range(0, len(texts), BATCH_TEXTS):
             chunk = texts[lo:lo + BATCH_TEXTS]
             sizes = np.fromiter((len(t) for t in chunk), dtype=np.int64, count=len(chunk))
-            hashfunc = like.hashfunc
-            hashes = np.fromiter((hashfunc(v) & MAX_HASH for t in chunk for v in t),
+            # Hashed in C (map over the chained shingles), masked to 32 bits after.
+            hashes = np.fromiter(map(like.hashfunc, itertools.chain.from_iterable(chunk)),
                                  dtype=np.uint64, count=int(sizes.sum()))
+            hashes &= np.uint64(MAX_HASH)
             full = sizes > 0
             signatures = np.full((len(chunk), like.num_perm), MAX_HASH, dtype=np.uint64)
             if hashes.size:
@@ -109,6 +110,9 @@ def _mod_mersenne(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return reduced
 
 
+_EMPTY = object()  # no bucket (a key may be None)
+
+
 class MinHashLSH:
     """Keys whose signatures share at least one band with a query's: the candidates."""
 
@@ -117,8 +121,10 @@ class MinHashLSH:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be in [0, 1]")
         self.bands, self.rows = optimal_bands(threshold, num_perm, *weights)
-        self._tables: list[dict[bytes, set[Hashable]]] = [
-            defaultdict(set) for _ in range(self.bands)]
+        # A bucket is its one key itself, a set only from its second key on (a key is never a
+        # ``set``: sets are not hashable): most bands of most signatures are unique, and a set
+        # per band and article was most of the index's memory.
+        self._tables: list[dict[bytes, Any]] = [{} for _ in range(self.bands)]
         self._keys: dict[Hashable, list[bytes]] = {}
         self._band = np.dtype((np.void, 8 * self.rows))  # one band's rows as one bytes key
         self._last: tuple[Any, list[bytes]] = (None, [])
@@ -140,20 +146,34 @@ class MinHashLSH:
         bands = self._band_keys(minhash)
         self._keys[key] = bands
         for table, band in zip(self._tables, bands, strict=True):
-            table[band].add(key)
+            bucket = table.get(band, _EMPTY)
+            if bucket is _EMPTY:
+                table[band] = key
+            elif type(bucket) is set:
+                bucket.add(key)
+            else:  # built as set().add(first), .add(key) would: same order when iterated
+                table[band] = {bucket, key}
 
     def query(self, minhash: MinHash) -> list[Hashable]:
         found: set[Hashable] = set()
         for table, band in zip(self._tables, self._band_keys(minhash), strict=True):
-            bucket = table.get(band)
-            if bucket:
+            bucket = table.get(band, _EMPTY)
+            if bucket is _EMPTY:
+                continue
+            if type(bucket) is set:
                 found |= bucket
+            else:
+                found.add(bucket)
         return list(found)
 
     def remove(self, key: Hashable) -> None:
         for table, band in zip(self._tables, self._keys.pop(key), strict=True):
             bucket = table[band]
-            bucket.discard(key)
+            if type(bucket) is not set:
+                if bucket == key:
+                    del table[band]
+                continue
+            bucket.discard(key)  # a set stays a set, in the order it had
             if not bucket:
                 del table[band]
 

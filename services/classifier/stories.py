@@ -214,10 +214,9 @@ class _Featurizer:
                     counts[term] = counts.get(term, 0.0) + boost
         terms = {term: 1.0 + math.log(count) for term, count in counts.items()}
         words = summary_words if len(summary_words) >= 20 else title_words + summary_words
-        shingles = [
-            " ".join(words[i : i + SHINGLE_WORDS]).encode()
-            for i in range(len(words) - SHINGLE_WORDS + 1)
-        ]
+        # Consecutive SHINGLE_WORDS-tuples of words (one zip, no slice per shingle).
+        joined = map(" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False))
+        shingles = [shingle.encode() for shingle in joined]
         return terms, frozenset(title_stems), shingles
 
     def _name_stems(self, names: list[str]) -> list[str]:
@@ -390,6 +389,9 @@ class _TermIndex:
         self.alive = np.empty(0, dtype=bool)
         self.norms = np.empty(0, dtype=np.float64)
         self.normed = np.empty(0, dtype=bool)  # norms[row] follows the last sweep's IDF
+        self.changes = 0  # adds and kills: the IDF of every term is as it was while unchanged
+        # The last ``similar`` query: (its terms, ``changes`` then, IDF-weighted terms, norm).
+        self._query: tuple[dict[str, float], int, dict[str, float], float] | None = None
 
     def idf(self, term: str) -> float:
         return math.log((1.0 + self.live) / (1.0 + self.doc_freq.get(term, 0))) + 1.0
@@ -404,31 +406,40 @@ class _TermIndex:
             self.alive = np.concatenate((self.alive, np.zeros(grow, dtype=bool)))
             self.norms = np.concatenate((self.norms, np.empty(grow)))
             self.normed = np.concatenate((self.normed, np.zeros(grow, dtype=bool)))
+        self.changes += 1
         self.at[row] = entry.at
         self.alive[row] = True
         self.normed[row] = False
+        self.live += 1
+        # The postings, and the row's norm and unit vector from the same pass (as ``norm``
+        # and ``unit`` would compute them: the same floats, the squares summed in order).
+        top, log = 1.0 + self.live, math.log
+        weighted: dict[str, float] = {}
+        square = 0.0
         for term, weight in entry.terms.items():
-            doc_freq[term] = doc_freq.get(term, 0) + 1
+            freq = doc_freq[term] = doc_freq.get(term, 0) + 1
             bucket = postings.get(term)
             if bucket is None:
                 bucket = postings[term] = _Postings()
             bucket.append(row, weight)
-        self.live += 1
-        # The row's norm and unit vector from one pass of IDF lookups (as ``norm`` and
-        # ``unit`` would compute them).
-        top = 1.0 + self.live
-        weighted = {t: w * (math.log(top / (1.0 + doc_freq[t])) + 1.0)
-                    for t, w in entry.terms.items()}
-        norm = math.sqrt(sum(x ** 2 for x in weighted.values())) or 1.0
+            weighted[term] = value = weight * (log(top / (1.0 + freq)) + 1.0)
+            square += value ** 2
+        norm = math.sqrt(square) or 1.0
         self.norms[row] = norm
         self.normed[row] = True
-        entry.unit = {t: x / norm for t, x in weighted.items()}
-        for term, unit in entry.unit.items():
-            if unit > peak.get(term, 0.0):
-                peak[term] = unit
+        unit = entry.unit = {}
+        for term, value in weighted.items():
+            unit[term] = value = value / norm
+            if value > peak.get(term, 0.0):
+                peak[term] = value
 
     def unit(self, terms: dict[str, float], norm: float | None = None) -> dict[str, float]:
-        """``terms`` weighted with the window's IDF, as a unit vector."""
+        """``terms`` weighted with the window's IDF, as a unit vector (from the weights the
+        last ``similar`` computed, when it was asked about these terms of the same window)."""
+        last = self._query
+        if norm is None and last is not None and last[0] is terms and last[1] == self.changes:
+            query, query_norm = last[2], last[3]
+            return {t: w / query_norm for t, w in query.items()}
         doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
         weighted = {t: w * (log(top / (1.0 + doc_freq.get(t, 0))) + 1.0) for t, w in terms.items()}
         if norm is None:
@@ -439,6 +450,7 @@ class _TermIndex:
         if not entry.alive:
             return
         entry.alive = False
+        self.changes += 1
         self.alive[entry.row] = False
         for term in entry.terms:
             left = self.doc_freq[term] - 1
@@ -506,9 +518,15 @@ class _TermIndex:
         if not terms or not self.live:
             return []
         doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
-        idf = {t: log(top / (1.0 + doc_freq.get(t, 0))) + 1.0 for t in terms}
-        query = {t: w * idf[t] for t, w in terms.items()}
-        query_norm = math.sqrt(sum(w * w for w in query.values())) or 1.0
+        idf: dict[str, float] = {}
+        query: dict[str, float] = {}
+        square = 0.0  # added up in order, as ``sum`` would
+        for t, w in terms.items():
+            idf[t] = weight = log(top / (1.0 + doc_freq.get(t, 0))) + 1.0
+            query[t] = weight = w * weight
+            square += weight * weight
+        query_norm = math.sqrt(square) or 1.0
+        self._query = (terms, self.changes, query, query_norm)
         # Most promising terms first. A row none of them reached scores at most what the
         # rest of the query can add, each term at most its query weight times the largest
         # weight any row gives it (MaxScore): once that bound is under ``floor``, the other

@@ -33,3 +33,53 @@ def test_big_story_names_kept_between_refreshes_match_a_full_recount(
         assert list(index._big_stories().items()) == list(full.items())
         refreshed += bool(full)
     assert refreshed > 10
+
+
+class _SetBuckets:
+    """The LSH buckets as sets from the first key on (the plain form single keys replace)."""
+
+    def __init__(self, bands: int) -> None:
+        self.tables: list[dict[bytes, set[int]]] = [{} for _ in range(bands)]
+
+    def insert(self, key: int, bands: list[bytes]) -> None:
+        for table, band in zip(self.tables, bands, strict=True):
+            table.setdefault(band, set()).add(key)
+
+    def query(self, bands: list[bytes]) -> list[int]:
+        found: set[int] = set()
+        for table, band in zip(self.tables, bands, strict=True):
+            found |= table.get(band, set())
+        return list(found)
+
+    def remove(self, key: int, bands: list[bytes]) -> None:
+        for table, band in zip(self.tables, bands, strict=True):
+            table[band].discard(key)
+            if not table[band]:
+                del table[band]
+
+
+def test_lsh_single_key_buckets_answer_as_sets_would_in_the_same_order() -> None:
+    """Candidates come back in the same order (the syndicated match keeps the first of equal
+    Jaccard estimates), through inserts and removals of near copies."""
+    import random
+
+    from services.classifier.minhash import MinHash, MinHashLSH
+
+    rng = random.Random(7)
+    vocabulary = [f"w{i}".encode() for i in range(60)]
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    plain = _SetBuckets(lsh.bands)
+    live: dict[int, list[bytes]] = {}
+    for key in range(400):
+        minhash = MinHash(num_perm=128)
+        minhash.update_batch(rng.sample(vocabulary, 12))
+        bands = list(lsh._band_keys(minhash))
+        assert lsh.query(minhash) == plain.query(bands)
+        lsh.insert(key, minhash)
+        plain.insert(key, bands)
+        live[key] = bands
+        if rng.random() < 0.4:
+            gone = rng.choice(sorted(live))
+            lsh.remove(gone)
+            plain.remove(gone, live.pop(gone))
+    assert any(len(b) > 1 for t in plain.tables for b in t.values())
