@@ -106,6 +106,8 @@ def exit_now(code: int, engine: Engine) -> NoReturn:
     summary (seconds on a loaded machine). What teardown would do that matters is done
     here: the database closed (SQLite checkpoints its log), output and logs flushed."""
     engine.dispose()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or coverage writes its data at teardown: let it run
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
