@@ -39,15 +39,8 @@ def _ground() -> Background:
 
 def _scorer(references: tuple[Reference, ...], refinements: Refinements) -> TopicScorer:
     """A scorer of a references-only topic whose derived refinements are the given ones."""
-    from services.classifier import scorer as module
-
     topic = ResolvedTopic(id="t", name="T", threshold=0.5, references=references)
-    original = module.derive_refinements
-    module.derive_refinements = lambda *args, **kwargs: refinements  # type: ignore[assignment]
-    try:
-        return TopicScorer(topic)
-    finally:
-        module.derive_refinements = original
+    return TopicScorer(topic, refinements=refinements)
 
 
 def _entity(refinements: Refinements, word: str) -> float:

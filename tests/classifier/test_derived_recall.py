@@ -40,16 +40,9 @@ def _ground() -> Background:
 
 def _scorer(refinements: Refinements) -> TopicScorer:
     """A scorer whose lexicon is compiled from the given derived refinements."""
-    from services.classifier import scorer as module
-
     topic = ResolvedTopic(id="twitter", name="Twitter", threshold=0.5, references=TWITTER_REFS,
                           description=DESCRIPTION)
-    original = module.derive_refinements
-    module.derive_refinements = lambda *args, **kwargs: refinements  # type: ignore[assignment]
-    try:
-        return TopicScorer(topic)
-    finally:
-        module.derive_refinements = original
+    return TopicScorer(topic, refinements=refinements)
 
 
 def _concept(refinements: Refinements, label: str) -> tuple[str, ...]:

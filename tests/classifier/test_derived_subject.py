@@ -9,7 +9,7 @@ import pytest
 from services.classifier.background import Background
 from services.classifier.salience import EXCLUDED_GROUP, derive_refinements, split_description
 from services.classifier.scorer import TopicScorer
-from shared.topics import Reference, ResolvedTopic
+from shared.topics import Reference, Refinements, ResolvedTopic
 
 TANK_REFS = tuple(
     Reference(f"r{i}.md", text)
@@ -40,16 +40,9 @@ def _scorer(description: str | None, ground: Background) -> TopicScorer:
     return _rebuilt(topic, refinements)
 
 
-def _rebuilt(topic: ResolvedTopic, refinements: object) -> TopicScorer:
+def _rebuilt(topic: ResolvedTopic, refinements: Refinements) -> TopicScorer:
     """A scorer whose lexicon is compiled from the given derived refinements."""
-    from services.classifier import scorer as module
-
-    original = module.derive_refinements
-    module.derive_refinements = lambda *args, **kwargs: refinements  # type: ignore[assignment]
-    try:
-        return TopicScorer(topic)
-    finally:
-        module.derive_refinements = original
+    return TopicScorer(topic, refinements=refinements)
 
 
 def test_the_description_request_and_exclusions_are_split() -> None:
