@@ -12,12 +12,8 @@ import pytest
 from newswatch.embedded import run_embedded
 from services.classifier.scorer import Score, TopicScorer
 from shared import store
-from shared.config import AppConfig
-from shared.context import AppContext, set_context
-from shared.db import make_engine
-from shared.queue import InlineQueue
-from shared.settings import Settings
-from tests.e2e.conftest import IRRELEVANT, RELEVANT, rss
+from shared.context import AppContext
+from tests.e2e.conftest import IRRELEVANT, RELEVANT, embedded_context, rss
 from tests.servers import FeedServer, Page
 
 
@@ -27,17 +23,6 @@ def feed_server() -> Iterator[FeedServer]:
     server.pages["/world.xml"] = Page(rss([RELEVANT, IRRELEVANT]))
     yield server
     server.stop()
-
-
-def _context(db_url: str, feed_url: str) -> AppContext:
-    config = AppConfig.model_validate({
-        "feeds": [{"url": feed_url, "name": "Example World"}],
-        "fetcher": {"allow_private_networks": True},
-    })
-    ctx = AppContext(settings=Settings(), config=config, engine=make_engine(db_url),
-                     queue=InlineQueue())
-    set_context(ctx)
-    return ctx
 
 
 def _failing(monkeypatch: pytest.MonkeyPatch, fails_for: dict[str, int]) -> Counter[str]:
@@ -64,7 +49,7 @@ def _unscored(ctx: AppContext) -> list[int]:
 
 def test_run_once_retries_a_failed_batch_before_it_exits(
         sqlite_url: str, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    ctx = _context(sqlite_url, feed_server.url("/world.xml"))
+    ctx = embedded_context(sqlite_url, feed_server.url("/world.xml"))
     # The batch fails, and each article fails alone once more: the job ends failed.
     attempts = _failing(monkeypatch, {RELEVANT[0][:20]: 2, IRRELEVANT[0][:20]: 1})
 
@@ -77,7 +62,7 @@ def test_run_once_retries_a_failed_batch_before_it_exits(
 
 def test_run_once_counts_an_article_it_cannot_score(
         sqlite_url: str, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    ctx = _context(sqlite_url, feed_server.url("/world.xml"))
+    ctx = embedded_context(sqlite_url, feed_server.url("/world.xml"))
     _failing(monkeypatch, {IRRELEVANT[0][:20]: 1000})  # a poison article
 
     summary = run_embedded(ctx, once=True, stop=threading.Event(), drain_timeout=0)

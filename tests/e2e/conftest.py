@@ -13,6 +13,11 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from shared.config import AppConfig
+from shared.context import AppContext, set_context
+from shared.db import make_engine
+from shared.queue import InlineQueue
+from shared.settings import Settings
 from tests.notifier.conftest import receiver, smtp_server  # noqa: F401 - fixtures
 from tests.servers import FeedServer, Page
 
@@ -57,6 +62,18 @@ def feed_server() -> Iterator[FeedServer]:
     server.pages["/world.xml"] = Page(rss([RELEVANT, IRRELEVANT]))
     yield server
     server.stop()
+
+
+def embedded_context(db_url: str, feed_url: str) -> AppContext:
+    """An in-process embedded context (inline queue) watching one feed, set as current."""
+    config = AppConfig.model_validate({
+        "feeds": [{"url": feed_url, "name": "Example World"}],
+        "fetcher": {"allow_private_networks": True},
+    })
+    ctx = AppContext(settings=Settings(), config=config, engine=make_engine(db_url),
+                     queue=InlineQueue())
+    set_context(ctx)
+    return ctx
 
 
 def write_config(path: Path, feed_url: str, slack_url: str) -> Path:

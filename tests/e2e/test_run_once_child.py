@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,37 +20,13 @@ import pytest
 from newswatch.embedded import run_embedded
 from services.fetcher import poller
 from shared import store
-from shared.config import AppConfig
-from shared.context import AppContext, set_context
-from shared.db import make_engine
-from shared.queue import InlineQueue
-from shared.settings import Settings
-from tests.e2e.conftest import IRRELEVANT, RELEVANT, rss
+from shared.context import AppContext
+from tests.e2e.conftest import IRRELEVANT, RELEVANT, embedded_context, rss
 from tests.e2e.test_fetcher_sigterm import _alive, _children
 from tests.notifier.conftest import Receiver
 from tests.servers import FeedServer, Page
 
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer().start()
-    server.pages["/world.xml"] = Page(rss([RELEVANT, IRRELEVANT]))
-    yield server
-    server.stop()
-
-
 # --- in-process: the child's poll function is replaced by one that dies or fails -----------
-
-
-def _context(db_url: str, feed_url: str) -> AppContext:
-    config = AppConfig.model_validate({
-        "feeds": [{"url": feed_url, "name": "Example World"}],
-        "fetcher": {"allow_private_networks": True},
-    })
-    ctx = AppContext(settings=Settings(), config=config, engine=make_engine(db_url),
-                     queue=InlineQueue())
-    set_context(ctx)
-    return ctx
 
 
 class _Dropped:
@@ -68,7 +43,7 @@ def _unscored(ctx: AppContext) -> list[int]:
 
 def test_a_child_that_dies_unannounced_loses_nothing(
         sqlite_url: str, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    ctx = _context(sqlite_url, feed_server.url("/world.xml"))
+    ctx = embedded_context(sqlite_url, feed_server.url("/world.xml"))
     real = poller.run_once
 
     def store_then_die(child_ctx: AppContext) -> poller.PollStats:
@@ -88,7 +63,7 @@ def test_a_child_that_dies_unannounced_loses_nothing(
 
 def test_a_child_that_fails_says_why(
         sqlite_url: str, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    ctx = _context(sqlite_url, feed_server.url("/world.xml"))
+    ctx = embedded_context(sqlite_url, feed_server.url("/world.xml"))
     real = poller.run_once
 
     def store_then_fail(child_ctx: AppContext) -> poller.PollStats:
@@ -105,7 +80,7 @@ def test_a_child_that_fails_says_why(
 
 
 def test_a_finished_child_reports_its_counts(sqlite_url: str, feed_server: FeedServer) -> None:
-    ctx = _context(sqlite_url, feed_server.url("/world.xml"))
+    ctx = embedded_context(sqlite_url, feed_server.url("/world.xml"))
 
     summary = run_embedded(ctx, once=True, stop=threading.Event(), drain_timeout=0)
 
@@ -116,7 +91,7 @@ def test_a_finished_child_reports_its_counts(sqlite_url: str, feed_server: FeedS
 def test_a_child_starts_its_own_forkserver(sqlite_url: str, feed_server: FeedServer) -> None:
     """A forkserver this process started earlier (a poll in the same process) is not the
     child's to wait for: the child's parse pool must start its own, not fail with ECHILD."""
-    ctx = _context(sqlite_url, feed_server.url("/world.xml"))
+    ctx = embedded_context(sqlite_url, feed_server.url("/world.xml"))
     poller.run_once(ctx)  # parses in a pool: the forkserver now runs as our child
     feed_server.pages["/world.xml"] = Page(rss([RELEVANT, IRRELEVANT, ("Council meets on the "
         "harbour budget", "The harbour board discussed berths and fees.")]))
