@@ -84,9 +84,10 @@ def store_items(ctx: Any, chunk: list[tuple[int, dict[str, Any]]]) -> list[int]:
     return ids
 
 
-def run_size(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) -> None:
-    from services.classifier.jobs import classify_articles, scorers
-    from shared import jobs, store
+def fresh_context(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) -> tuple[Any, str]:
+    """A fresh database for ``size`` articles, migrated, with the rows' feeds and one console
+    subscription to the built-in topic; the embedded context on it, set as current."""
+    from shared import store
     from shared.config import AppConfig, FeedConfig
     from shared.context import build_context, set_context
     from shared.db import migrate
@@ -104,12 +105,28 @@ def run_size(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) ->
     with ctx.engine.begin() as conn:
         feeds = sorted({r["feed"] for r in rows})
         store.sync_feeds(conn, [FeedConfig(url=f) for f in feeds], datetime.now(UTC))
-    started = time.monotonic()
-    for lo in range(0, size, 1000):
-        ids = store_items(ctx, list(cycled(rows, lo, min(1000, size - lo))))
+    return ctx, url
+
+
+def fill(ctx: Any, rows: list[dict[str, Any]], count: int) -> None:
+    """Store and classify the first ``count`` (cycled) rows through the real job, by 1000."""
+    from services.classifier.jobs import classify_articles
+    from shared import jobs
+
+    for lo in range(0, count, 1000):
+        ids = store_items(ctx, list(cycled(rows, lo, min(1000, count - lo))))
         for batch in jobs.batches(ids):
             classify_articles(batch)
-    fill = time.monotonic() - started
+
+
+def run_size(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) -> None:
+    from services.classifier.jobs import classify_articles, scorers
+    from shared import jobs, store
+
+    ctx, url = fresh_context(args, rows, size)
+    started = time.monotonic()
+    fill(ctx, rows, size)
+    fill_s = time.monotonic() - started
     measured = list(cycled(rows, size, args.measure))
     ids = store_items(ctx, measured)
     with ctx.engine.connect() as conn:
@@ -134,7 +151,7 @@ def run_size(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) ->
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{ctx.engine.dialect.name:10}  {size:>7}  {n:>5}  {total * 1000 / n:8.3f}  "
           f"{scoring * 1000 / n:8.3f}  {(total - scoring) * 1000 / n:8.3f}  "
-          f"{wall * 1000 / n:8.3f}  {fill:7.0f}  {peak:7.0f}", flush=True)
+          f"{wall * 1000 / n:8.3f}  {fill_s:7.0f}  {peak:7.0f}", flush=True)
     ctx.engine.dispose()
     drop_database(args, url)
 

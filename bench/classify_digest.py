@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from classify_cpu import ROOT, cycled, database, drop_database, items, store_items  # noqa: E402
+from classify_cpu import ROOT, drop_database, fill, fresh_context, items  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -33,30 +33,9 @@ sys.path.insert(0, str(ROOT))
 def classify_all(args: argparse.Namespace, rows: list[dict[str, Any]]) -> list[str]:
     from sqlalchemy import text
 
-    from services.classifier.jobs import classify_articles
-    from shared import jobs, store
-    from shared.config import AppConfig, FeedConfig
-    from shared.context import build_context, set_context
-    from shared.db import migrate
-    from shared.settings import Settings
-
     count = args.count or len(rows)
-    url = database(args, count)
-    os.environ["DATABASE_URL"] = url
-    migrate(url)
-    config = AppConfig.model_validate({
-        "alert_max_age": 0,
-        "subscriptions": [{"id": "desk", "topics": ["axis"], "console": {}}],
-    })
-    ctx = build_context(embedded=True, config=config, settings=Settings())
-    set_context(ctx)
-    with ctx.engine.begin() as conn:
-        store.sync_feeds(conn, [FeedConfig(url=f) for f in sorted({r["feed"] for r in rows})],
-                         store.utcnow())
-    for lo in range(0, count, 1000):
-        ids = store_items(ctx, list(cycled(rows, lo, min(1000, count - lo))))
-        for batch in jobs.batches(ids):
-            classify_articles(batch)
+    ctx, url = fresh_context(args, rows, count)
+    fill(ctx, rows, count)
     with ctx.engine.connect() as conn:
         scores = conn.execute(text(
             "SELECT article_id, topic_id, score, explanation FROM scores")).all()
