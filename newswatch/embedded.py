@@ -23,6 +23,7 @@ from services.fetcher.stats import PollStats
 from shared import store
 from shared.context import AppContext
 from shared.queue import InlineQueue
+from shared.threads import start_daemon
 
 if TYPE_CHECKING:
     from services.classifier.service import Resweeps
@@ -137,10 +138,7 @@ def run_embedded(
     from services.notifier import service as notifier_service
 
     classifier_service.recover(ctx, older_than=timedelta(0))
-    fetch_thread = threading.Thread(
-        target=poller.run_forever, args=(ctx, stop), name="fetcher", daemon=True
-    )
-    fetch_thread.start()
+    fetch_thread = start_daemon(poller.run_forever, ctx, stop, name="fetcher")
     log.info("newswatch running: %d feeds, Ctrl-C to stop", len(ctx.config.feeds))
     queue, last_tick, last_sweep = _queue(ctx), 0.0, time.monotonic()
     resweeps = classifier_service.Resweeps()

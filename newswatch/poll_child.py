@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 from services.fetcher.stats import PollStats
 from shared.context import AppContext
 from shared.jobs import queue_for
+from shared.threads import start_daemon
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,7 @@ class PollChild:
         self.error: str | None = None
         self.forwarded = 0  # classify jobs received
         self._status: int | None = None
-        self._reader = threading.Thread(target=self._read, args=(fd, on_job),
-                                        name="poll-reader", daemon=True)
-        self._reader.start()
+        self._reader = start_daemon(self._read, fd, on_job, name="poll-reader")
 
     def _read(self, fd: int, on_job: Callable[[str, list[Any]], None]) -> None:
         """Until EOF (the child exited): a line that cannot be taken marks the poll failed

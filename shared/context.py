@@ -24,6 +24,7 @@ from shared.db import check_connection, make_engine
 from shared.exceptions import ConfigError
 from shared.queue import InlineQueue, RedisQueue, TaskQueue
 from shared.settings import Settings, get_settings
+from shared.threads import start_daemon
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,7 @@ def watch_config(ctx: AppContext, stop: threading.Event) -> threading.Thread:
         while ctx.watcher is not None and not stop.wait(every):
             ctx.refresh_config()
 
-    thread = threading.Thread(target=loop, name="config-watch", daemon=True)
-    thread.start()
-    return thread
+    return start_daemon(loop, name="config-watch")
 
 
 _lock = threading.Lock()

@@ -25,6 +25,7 @@ from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError
 from shared.queue import RedisQueue
 from shared.retry import describe
+from shared.threads import start_daemon
 from shared.topics import resolve_topics
 
 log = logging.getLogger(__name__)
@@ -122,10 +123,8 @@ def run(ctx: AppContext, *, burst: bool, recovery_age: timedelta = RECOVERY_AGE)
         ctx.queue.run_worker([jobs.CLASSIFY_QUEUE], burst=True)
         return
     stop = threading.Event()
-    sweeper = threading.Thread(target=_recover_periodically,
-                               args=(ctx, ctx.queue, stop, recovery_age),
-                               name="classifier-recovery", daemon=True)
-    sweeper.start()
+    start_daemon(_recover_periodically, ctx, ctx.queue, stop, recovery_age,
+                 name="classifier-recovery")
     watch_config(ctx, stop)  # topics and thresholds follow the config file without a restart
     try:
         ctx.queue.run_worker([jobs.CLASSIFY_QUEUE], burst=False)

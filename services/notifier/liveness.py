@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import Engine
 
 from shared import store
+from shared.threads import start_daemon
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,10 @@ class Heartbeat:
         self.redis = redis
         self.owner = owner
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="notifier-heartbeat", daemon=True)
 
     def start(self) -> Heartbeat:
         self.beat()
-        self.thread.start()
+        start_daemon(self._run, name="notifier-heartbeat")
         return self
 
     def beat(self) -> bool:

@@ -24,6 +24,7 @@ from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError, QueueError
 from shared.queue import InlineQueue, RedisQueue
 from shared.retry import describe
+from shared.threads import start_daemon
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +146,7 @@ def _run_rq(ctx: AppContext, queue: RedisQueue, burst: bool) -> None:
                 if report is not None and report.enqueued == 0:
                     return
         stop = threading.Event()
-        ticker = threading.Thread(target=_tick_loop, args=(ctx, stop, orphans),
-                                  name="notifier-tick", daemon=True)
-        ticker.start()
+        ticker = start_daemon(_tick_loop, ctx, stop, orphans, name="notifier-tick")
         watch_config(ctx, stop)  # subscriptions and channels follow the config file
         try:
             queue.run_worker([jobs.NOTIFY_QUEUE], burst=False)
