@@ -23,7 +23,7 @@ from services.fetcher.stats import PollStats
 from shared import store
 from shared.context import AppContext
 from shared.queue import InlineQueue
-from shared.threads import start_daemon
+from shared.signals import start_daemon
 
 if TYPE_CHECKING:
     from services.classifier.service import Resweeps

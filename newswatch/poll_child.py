@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from services.fetcher.stats import PollStats
 from shared.context import AppContext
 from shared.jobs import queue_for
-from shared.threads import start_daemon
+from shared.signals import start_daemon
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from shared.db import check_connection, make_engine
 from shared.exceptions import ConfigError
 from shared.queue import InlineQueue, RedisQueue, TaskQueue
 from shared.settings import Settings, get_settings
-from shared.threads import start_daemon
+from shared.signals import start_daemon
 
 log = logging.getLogger(__name__)
 

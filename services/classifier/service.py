@@ -25,7 +25,7 @@ from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError
 from shared.queue import RedisQueue
 from shared.retry import describe
-from shared.threads import start_daemon
+from shared.signals import start_daemon
 from shared.topics import resolve_topics
 
 log = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ from services.fetcher import schedule
 from services.fetcher.http import Fetcher, FetchLimits, FetchResult
 from services.fetcher.parse import ParsedFeed, parse_in_worker
 from services.fetcher.stats import PollStats
-from shared import jobs, store
+from shared import jobs, signals, store
 from shared.config import FetcherConfig
 from shared.context import AppContext
 from shared.exceptions import ConfigError, FetchError, HTTPStatusError, QueueError, StoreError
@@ -344,10 +344,11 @@ class Poller:
 
 
 async def _poll_all(ctx: AppContext, feeds: Sequence[Row[Any]]) -> PollStats:
-    async with Poller(ctx) as poller:
-        order = busiest_hosts_first(feeds, poller.config.per_host_concurrency)
-        await asyncio.gather(*(poller.poll(feed) for feed in order))
-        await poller.drain()
+    with signals.through_loop(asyncio.get_running_loop()):
+        async with Poller(ctx) as poller:
+            order = busiest_hosts_first(feeds, poller.config.per_host_concurrency)
+            await asyncio.gather(*(poller.poll(feed) for feed in order))
+            await poller.drain()
     if poller.unqueued:
         logger.warning("%d stored articles could not be enqueued (Redis away); the classifier's "
                        "recovery sweep will score them", len(poller.unqueued))
@@ -355,11 +356,16 @@ async def _poll_all(ctx: AppContext, feeds: Sequence[Row[Any]]) -> PollStats:
 
 
 async def _forever(ctx: AppContext, stop: threading.Event) -> None:
+    with signals.through_loop(asyncio.get_running_loop()):
+        await _poll_until(ctx, stop)
+
+
+async def _poll_until(ctx: AppContext, stop: threading.Event) -> None:
     config = ctx.config.fetcher
+    beat = FetcherBeat(ctx.settings)  # `newswatch health --service fetcher` reads it
     last_sync = -float("inf")
     loop = asyncio.get_running_loop()
     in_flight: dict[int, asyncio.Task[None]] = {}
-    beat = FetcherBeat(ctx.settings)  # `newswatch health --service fetcher` reads it
     async with Poller(ctx, stop=stop) as poller:
         logger.info("fetcher polling %d configured feeds", len(ctx.config.feeds))
         while not stop.is_set():

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import Engine
 
 from shared import store
-from shared.threads import start_daemon
+from shared.signals import start_daemon
 
 log = logging.getLogger(__name__)
 

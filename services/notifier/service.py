@@ -24,7 +24,7 @@ from shared.context import AppContext, set_context, watch_config
 from shared.exceptions import NewswatchError, QueueError
 from shared.queue import InlineQueue, RedisQueue
 from shared.retry import describe
-from shared.threads import start_daemon
+from shared.signals import start_daemon
 
 log = logging.getLogger(__name__)
 

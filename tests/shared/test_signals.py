@@ -1,16 +1,19 @@
-"""Helper threads never take SIGINT/SIGTERM: the main thread, whose handlers end the
-process, gets them even while it waits on an Event (the `run --once` SIGTERM that was lost)."""
+"""SIGINT/SIGTERM reach the main thread's handlers, whichever thread the kernel gives them
+to: helper threads never take them, and an asyncio loop runs them through its wakeup fd
+(the `run --once` SIGTERM that was lost)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 
-from shared.threads import STOP_SIGNALS, start_daemon
+from shared.signals import STOP_SIGNALS, start_daemon, through_loop
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX only")
 
@@ -54,3 +57,37 @@ def test_a_sigterm_from_outside_waits_for_the_main_thread() -> None:
         for helper in helpers:
             helper.join(5)
         os.close(read_fd)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def test_an_asyncio_main_thread_takes_a_sigterm_another_thread_caught() -> None:
+    """The main thread waits in epoll and blocks SIGTERM, so the kernel gives it to a helper:
+    the loop still runs the handler at once (through its wakeup fd), not when it next wakes."""
+    read_fd, write_fd = os.pipe()
+    helper = threading.Thread(target=os.read, args=(read_fd, 1), daemon=True)
+    helper.start()  # before the mask: the helper takes SIGTERM
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+    async def poll() -> None:
+        with through_loop(asyncio.get_running_loop()):
+            subprocess.run(["kill", "-TERM", str(os.getpid())], check=True)
+            await asyncio.sleep(5)  # a feed that answers late
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            asyncio.run(poll())
+        assert stopped.value.code == 128 + signal.SIGTERM
+        assert time.monotonic() - started < 2
+        assert signal.getsignal(signal.SIGTERM) is _exit_on_sigterm  # installed again
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        signal.signal(signal.SIGTERM, previous)
+        os.write(write_fd, b"x")
+        helper.join(5)
+        os.close(read_fd)
+        os.close(write_fd)

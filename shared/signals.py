@@ -1,0 +1,65 @@
+"""SIGINT/SIGTERM reach the main thread's handlers, whichever thread the kernel picks.
+
+Why: a process-directed signal goes to any thread that does not block it. CPython runs the
+Python handler only in the main thread, and (3.11) a signal caught by another thread can
+leave the main thread unaware of it while it waits on a lock, an Event or epoll: `run
+--once` was seen ignoring SIGTERM for the rest of the poll. Two remedies, one per kind of
+main thread:
+
+* ``start_daemon``: a helper thread started with the stop signals blocked never catches
+  them, so the kernel delivers them to the main thread, whose wait the signal interrupts.
+* ``through_loop``: an asyncio main thread cannot keep every thread off the signals
+  (executors and multiprocessing start their own), so the loop takes them through its
+  wakeup fd, which the C-level handler writes from any thread, and runs the Python handler
+  installed before (``cli.exit_on_signals``, ``cli.stop_on_signals``) as a callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+def start_daemon(target: Callable[..., Any], *args: Any, name: str) -> threading.Thread:
+    """Start ``target(*args)`` in a daemon thread that never receives the stop signals.
+
+    The mask is set around ``start()``: a new thread inherits its creator's mask, so it is
+    blocked from its first instruction. A signal arriving meanwhile stays pending and is
+    delivered to this thread when the mask is restored."""
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no per-thread masks
+        thread.start()
+        return thread
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return thread
+
+
+@contextlib.contextmanager
+def through_loop(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """While inside: the stop signals' Python handlers run as ``loop`` callbacks (the same
+    handlers: a ``SystemExit`` they raise leaves the loop as it would have); afterwards
+    they are installed again as plain handlers. A no-op off the main thread and on Windows."""
+    if threading.current_thread() is not threading.main_thread() or sys.platform == "win32":
+        yield
+        return
+    handlers = {sig: signal.getsignal(sig) for sig in sorted(STOP_SIGNALS)}
+    taken = {sig: handler for sig, handler in handlers.items() if callable(handler)}
+    for sig, handler in taken.items():
+        loop.add_signal_handler(sig, handler, sig, None)
+    try:
+        yield
+    finally:
+        for sig, handler in taken.items():
+            loop.remove_signal_handler(sig)  # resets it to SIG_DFL: put the handler back
+            signal.signal(sig, handler)
