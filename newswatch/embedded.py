@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from newswatch import poll_child
 from services.fetcher.stats import PollStats
-from shared import store
+from shared import signals, store
 from shared.context import AppContext
 from shared.queue import InlineQueue
-from shared.signals import start_daemon
 
 if TYPE_CHECKING:
     from services.classifier.service import Resweeps
@@ -138,7 +137,7 @@ def run_embedded(
     from services.notifier import service as notifier_service
 
     classifier_service.recover(ctx, older_than=timedelta(0))
-    fetch_thread = start_daemon(poller.run_forever, ctx, stop, name="fetcher")
+    fetch_thread = signals.start_daemon(poller.run_forever, ctx, stop, name="fetcher")
     log.info("newswatch running: %d feeds, Ctrl-C to stop", len(ctx.config.feeds))
     queue, last_tick, last_sweep = _queue(ctx), 0.0, time.monotonic()
     resweeps = classifier_service.Resweeps()
@@ -213,6 +212,7 @@ def _poll_while_processing(ctx: AppContext) -> tuple[PollStats, str | None]:
         while not child.done.is_set():
             if not queue.run_pending(limit=1):
                 child.done.wait(OVERLAP_WAIT)
+            signals.run_handlers()  # a SIGTERM another thread caught ends the wait now
         try:
             return child.finish(), None
         except poll_child.PollFailed as exc:

@@ -8,6 +8,9 @@ main thread:
 
 * ``start_daemon``: a helper thread started with the stop signals blocked never catches
   them, so the kernel delivers them to the main thread, whose wait the signal interrupts.
+* ``run_handlers``: a main thread that waits in a loop of short waits asks CPython to run
+  the handlers of signals caught meanwhile by any thread (numpy's OpenBLAS pool, which no
+  mask of ours reaches), instead of trusting its eval loop to notice.
 * ``through_loop``: an asyncio main thread cannot keep every thread off the signals
   (executors and multiprocessing start their own), so the loop takes them through its
   wakeup fd, which the C-level handler writes from any thread, and runs the Python handler
@@ -43,6 +46,17 @@ def start_daemon(target: Callable[..., Any], *args: Any, name: str) -> threading
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     return thread
+
+
+def run_handlers() -> None:
+    """Run the Python handlers of signals caught since the last look (in the main thread).
+
+    ``signal.pthread_sigmask`` calls ``PyErr_CheckSignals`` after changing the mask (CPython's
+    signalmodule.c: "if signals was unblocked, signal handlers have been called"), which runs
+    every tripped handler whatever the eval loop's flags say; the empty change costs one
+    syscall. A handler's exception (``SystemExit``) propagates from here."""
+    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, ())
 
 
 @contextlib.contextmanager
