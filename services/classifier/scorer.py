@@ -398,7 +398,8 @@ class TopicScorer:
         require = self.refinements.require
         if not require:
             return ""
-        named = [g for g in self.refinements.subject_names if g in matches]
+        named = [g for g in self.refinements.subject_names if g in matches
+                 and (matches[g].in_title or g not in self.refinements.event_names)]
         if named:
             return f"{self._labels[named[0]]} (a name that is the subject itself)"
         together = self._names_together(matches) if not any(g in matches for g in require[-1]) else ()
@@ -617,13 +618,17 @@ class TopicScorer:
 
     def _names_together(self, matches: dict[str, GroupMatch]) -> tuple[str, ...]:
         """The two heaviest names matched as written with a capital, at least one no place,
-        when their weights reach ``names_together``; else ()."""
+        when their weights reach ``names_together``; else (). An event's name that is the
+        subject only in a headline ("Super Bowl") joins them only there too: "the Eagles host
+        the 49ers with a trip to the Super Bowl on the line" is about another game."""
         minimum = self.refinements.names_together
         if minimum <= 0:
             return ()
+        events = set(self.refinements.event_names)
         names = sorted(
             (g for g in self.refinements.require[0]
-             if g in matches and any(s[:1].isupper() for s in matches[g].surfaces)),
+             if g in matches and any(s[:1].isupper() for s in matches[g].surfaces)
+             and (g not in events or matches[g].in_title)),
             key=lambda g: -self._weights.get(g, 1.0),
         )
         places = set(self.refinements.places)
