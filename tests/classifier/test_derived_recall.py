@@ -217,3 +217,21 @@ def test_the_explanation_never_credits_an_event_name_that_did_not_count() -> Non
     summary_only = scorer.score("Andy Reid and the Chiefs land in Arizona",
                                 "The Chiefs face the Eagles in Super Bowl LVII in Glendale.")
     assert "a name that is the subject itself" not in summary_only.explanation.get("subject", "")
+
+
+def test_a_hyphenated_name_of_the_description_is_one_subject_term() -> None:
+    described = DOCS_DESCRIPTION + " And how they compare with Trump's Mar-a-Lago case."
+    df = dict(DOCS_DF, **{"mar": 30.0, "lago": 25.0, "mar lago": 20.0, "trump": 2500.0,
+                          "wed": 400.0, "lash": 90.0})
+    topic = ResolvedTopic(id="docs", name="Classified documents", threshold=0.5,
+                          references=DOCS_REFS, description=described)
+    scorer = TopicScorer(topic, derive_refinements(DOCS_REFS, described,
+                                                   Background(docs=64_000, df=df)))
+    labels = {g.label for g in scorer.refinements.groups}
+    assert "Mar-a-Lago" in labels and not {"mar", "lago"} & labels
+    wedding = scorer.score("Tiffany Trump's wedding at Mar-a-Lago draws the family",
+                           "Guests arrived at Mar-a-Lago in Palm Beach on Saturday.")
+    assert wedding.score < 0.5, wedding.explanation["summary"]
+    found = scorer.score("FBI finds classified documents at Mar-a-Lago",
+                         "Agents searched Trump's Mar-a-Lago estate.")
+    assert found.score >= 0.5, found.explanation["summary"]
