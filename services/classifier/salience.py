@@ -662,12 +662,28 @@ def _description_terms(description: str, ground: Background, exclude: set[str]) 
     surface: dict[str, Counter[str]] = {}
     for word in re.findall(r"[a-z0-9]+", description.lower()):
         surface.setdefault(stem(word), Counter())[word] += 1
+    compounds = _hyphenated_names(description)
+    inside = {s for name in compounds for s in stems(name)}
     words = [w for w in content_stems(_undot(description)) if w not in NEWS_GENERIC and len(w) > 2]
     kept = [
         w for w in dict.fromkeys(words)
-        if w not in exclude and w not in ground.boilerplate and ground.rate(w) <= MAX_BACKGROUND_RATE / 5
+        if w not in exclude and w not in inside and w not in ground.boilerplate
+        and ground.rate(w) <= MAX_BACKGROUND_RATE / 5
     ]
-    return [_readable(w, surface) for w in kept] + _description_phrases(description, ground, exclude)
+    names = [n for n in compounds if not set(stems(n)) & exclude
+             and ground.rate(_term_key(n)) <= MAX_BACKGROUND_RATE / 5]
+    return ([_readable(w, surface) for w in kept] + names
+            + [p for p in _description_phrases(description, ground, exclude | inside)])
+
+
+# A name written with hyphens, two parts at least capitalised: "Mar-a-Lago", "Rolls-Royce".
+_HYPHENATED_NAME = re.compile(r"\b[A-Z][\w’']*(?:-[\w’']+)*-[A-Z][\w’']*(?:-[\w’']+)*")
+
+
+def _hyphenated_names(description: str) -> list[str]:
+    """The description's hyphenated names, each one subject term: its parts alone ("Mar",
+    "Lago") would be two subject words, and one name would count twice."""
+    return list(dict.fromkeys(m.group(0) for m in _HYPHENATED_NAME.finditer(description)))
 
 
 _PHRASE_BREAK = re.compile(r"[^\w\s'’-]+")

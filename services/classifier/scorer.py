@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from services.classifier.epithets import epithet_span, name_stems
 from services.classifier.lexicon import GroupMatch, Lexicon
 from services.classifier.salience import derive_refinements
 from services.classifier.similarity import PassageHit, PassageIndex
@@ -130,6 +131,13 @@ class TopicScorer:
             for g in groups
         }
         self._given = {g.name: g.given for g in groups if g.given}
+        # Derived topics: the actors' names and the names that are the subject, read apart
+        # where written as an epithet ("Grammy-winning producer").
+        actors = self.refinements.require[0] if self.refinements.require else ()
+        named = {*self.refinements.subject_names, *actors}
+        self._epithet_names = {
+            g.name: name_stems(g.terms) for g in groups if self.derived and g.name in named
+        }
         self._evidence_groups = [n for clause in self.refinements.require for n in clause]
         self._evidence_groups += [n for n in self.refinements.support if n not in self._evidence_groups]
         self._conditional = [g for g in groups if g.counts_as or g.only_with or g.near]
@@ -149,6 +157,7 @@ class TopicScorer:
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
         tokens = tokenize(text)
         raw = self._match(text, tokens, len(title_text))
+        self._drop_epithets(raw, tokens, text, len(title_text))
         matches = _resolve_aliases(raw, self._conditional, tokens, text, len(title_text))
         return [g for g in self._evidence_groups if g in matches]
 
@@ -164,6 +173,7 @@ class TopicScorer:
         text = f"{title_text} \n {summary_text}" if summary_text else title_text
         tokens = tokenize(text)
         raw = self._match(text, tokens, len(title_text))
+        epithets = self._drop_epithets(raw, tokens, text, len(title_text))
         uncued = [
             (g.name, raw[g.name].surfaces) for g in self._conditional if g.name in raw and not g.counts_as
         ]
@@ -285,7 +295,7 @@ class TopicScorer:
             z = min(z, _logit(self.topic.threshold) - WEAK_SUBJECT_MARGIN)
         value = 1.0 / (1.0 + math.exp(-z))
         notes = _Notes(missing, discounted, weakly, penalty_terms + context_terms, span, uncued,
-                       located, subject_weak, scene, self._dated_notes(dated, matches))
+                       located, subject_weak, scene, self._dated_notes(dated, matches), epithets)
         explanation = self._explain(value, matches, notes, hit, components, z)
         scored = Score(self.topic.id, round(value, 4), explanation)
         if (self._names_as_actors is not None and value < self.topic.threshold and missing
@@ -334,6 +344,9 @@ class TopicScorer:
             alone = " (weak evidence alone never alerts)" if (
                 notes.subject_weak and clause == self.refinements.require[-1]) else ""
             penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}{alone}")
+        # A name read apart as an epithet explains why it did not count: say so first.
+        penalties[:0] = [f"'{said}' is an epithet (who someone is), not the event: not counted"
+                         for said in notes.epithets]
         if notes.dated and self.refinements.require[-1] in notes.weakly + notes.missing:
             # A time frame took the subject's strong evidence: say so first.
             penalties[:0] = notes.dated
@@ -385,7 +398,8 @@ class TopicScorer:
         require = self.refinements.require
         if not require:
             return ""
-        named = [g for g in self.refinements.subject_names if g in matches]
+        named = [g for g in self.refinements.subject_names if g in matches
+                 and (matches[g].in_title or g not in self.refinements.event_names)]
         if named:
             return f"{self._labels[named[0]]} (a name that is the subject itself)"
         together = self._names_together(matches) if not any(g in matches for g in require[-1]) else ()
@@ -554,6 +568,30 @@ class TopicScorer:
             f"someone is: background, not the subject"
         )
 
+    def _drop_epithets(
+        self, raw: dict[str, GroupMatch], tokens: Sequence[Token], text: str, title_end: int
+    ) -> list[str]:
+        """Drop the places where a derived topic's name is an epithet ("Grammy-winning",
+        "Super Bowl champ", "seven-time Super Bowl champion"): it tells who someone is, so it
+        is evidence neither of the actors nor of the subject. Returns the epithets of the
+        names that were matched nowhere else, for the explanation."""
+        said: list[str] = []
+        for name, words in self._epithet_names.items():
+            match = raw.get(name)
+            if match is None:
+                continue
+            spans = [epithet_span(p, words, tokens, text) for p in match.positions]
+            if not any(spans):
+                continue
+            kept = [p for p, span in zip(match.positions, spans, strict=True) if span is None]
+            if kept:
+                _keep_positions(match, kept, tokens, text, title_end)
+                continue
+            del raw[name]
+            first = next(span for span in spans if span is not None)
+            said.append(text[first[0]:first[1]])
+        return said
+
     def _dated_notes(self, dated: list[tuple[str, str]], matches: dict[str, GroupMatch]) -> list[str]:
         events = [self._labels[g] for g in self.refinements.contexts if g in matches and matches[g].in_title]
         return [
@@ -580,13 +618,17 @@ class TopicScorer:
 
     def _names_together(self, matches: dict[str, GroupMatch]) -> tuple[str, ...]:
         """The two heaviest names matched as written with a capital, at least one no place,
-        when their weights reach ``names_together``; else ()."""
+        when their weights reach ``names_together``; else (). An event's name that is the
+        subject only in a headline ("Super Bowl") joins them only there too: "the Eagles host
+        the 49ers with a trip to the Super Bowl on the line" is about another game."""
         minimum = self.refinements.names_together
         if minimum <= 0:
             return ()
+        events = set(self.refinements.event_names)
         names = sorted(
             (g for g in self.refinements.require[0]
-             if g in matches and any(s[:1].isupper() for s in matches[g].surfaces)),
+             if g in matches and any(s[:1].isupper() for s in matches[g].surfaces)
+             and (g not in events or matches[g].in_title)),
             key=lambda g: -self._weights.get(g, 1.0),
         )
         places = set(self.refinements.places)
@@ -688,6 +730,7 @@ class _Notes:
     subject_weak: bool = False
     scene: str | None = None
     dated: list[str] = field(default_factory=list)
+    epithets: list[str] = field(default_factory=list)
 
 
 def _names_as_actors(topic: ResolvedTopic, refinements: Refinements) -> TopicScorer | None:

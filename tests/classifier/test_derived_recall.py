@@ -198,3 +198,40 @@ def test_a_phrase_the_description_refuses_in_others_names_no_story() -> None:
     refused = DOCS_DESCRIPTION + " Not other classified documents stories."
     refinements = derive_refinements(DOCS_REFS, refused, Background(docs=64_000, df=dict(DOCS_DF)))
     assert "concept:classified documents" not in refinements.subject_names
+
+
+def test_an_event_name_in_the_summary_only_joins_no_names_together() -> None:
+    scorer = _bowl_scorer()
+    other_game = scorer.score("NFC Championship: how to watch the 49ers against the Eagles",
+                              "The Eagles host the 49ers, with a trip to Super Bowl LVII on the line.")
+    assert other_game.score < 0.5, other_game.explanation["summary"]
+    assert "names together" not in other_game.explanation.get("subject", "")
+    preview = scorer.score("Super Bowl LVII preview: the Eagles against the Chiefs",
+                           "Philadelphia is a slight favourite in Glendale.")
+    assert preview.score >= 0.5, preview.explanation["summary"]
+    assert "Super Bowl (a name that is the subject itself)" in preview.explanation["summary"]
+
+
+def test_the_explanation_never_credits_an_event_name_that_did_not_count() -> None:
+    scorer = _bowl_scorer()
+    summary_only = scorer.score("Andy Reid and the Chiefs land in Arizona",
+                                "The Chiefs face the Eagles in Super Bowl LVII in Glendale.")
+    assert "a name that is the subject itself" not in summary_only.explanation.get("subject", "")
+
+
+def test_a_hyphenated_name_of_the_description_is_one_subject_term() -> None:
+    described = DOCS_DESCRIPTION + " And how they compare with Trump's Mar-a-Lago case."
+    df = dict(DOCS_DF, **{"mar": 30.0, "lago": 25.0, "mar lago": 20.0, "trump": 2500.0,
+                          "wed": 400.0, "lash": 90.0})
+    topic = ResolvedTopic(id="docs", name="Classified documents", threshold=0.5,
+                          references=DOCS_REFS, description=described)
+    scorer = TopicScorer(topic, derive_refinements(DOCS_REFS, described,
+                                                   Background(docs=64_000, df=df)))
+    labels = {g.label for g in scorer.refinements.groups}
+    assert "Mar-a-Lago" in labels and not {"mar", "lago"} & labels
+    wedding = scorer.score("Tiffany Trump's wedding at Mar-a-Lago draws the family",
+                           "Guests arrived at Mar-a-Lago in Palm Beach on Saturday.")
+    assert wedding.score < 0.5, wedding.explanation["summary"]
+    found = scorer.score("FBI finds classified documents at Mar-a-Lago",
+                         "Agents searched Trump's Mar-a-Lago estate.")
+    assert found.score >= 0.5, found.explanation["summary"]
