@@ -242,14 +242,21 @@ class _Featurizer:
         Figures are facts of the event, not actors."""
         inside: list[str] = []
         maybe: list[str] = []
-        for text in (article.summary, article.title):
-            for match in _NAME.finditer(text):
+        summary, title = article.summary, article.title
+        # Every headline word is a "maybe" (Title Case tells nothing): no sentence test there.
+        # (A summary that is the headline's very string object counts as the headline, as it
+        # always did: ``plain_text``'s cache hands a summary equal to its headline that object.)
+        if summary is not title:
+            for match in _NAME.finditer(summary):
                 word = match.group()
                 if word[:1].isdigit():
                     continue
-                opens = _SENTENCE_START.search(text, max(0, match.start() - 8),
+                opens = _SENTENCE_START.search(summary, max(0, match.start() - 8),
                                                match.start()) is not None
-                (maybe if opens or text is article.title else inside).append(word)
+                (maybe if opens else inside).append(word)
+        else:
+            maybe += [word for word in _NAME.findall(summary) if not word[:1].isdigit()]
+        maybe += [word for word in _NAME.findall(title) if not word[:1].isdigit()]
         seen = frozenset(self._name_stems(inside))
         return seen | {t for t in self._name_stems(maybe) if is_name(t)}, seen
 
@@ -470,15 +477,25 @@ class _TermIndex:
         kept = np.flatnonzero(alive)
         renumber = np.full(used, -1, dtype=np.int64)
         renumber[kept] = np.arange(len(kept), dtype=np.int64)
-        for term in list(self.postings):
-            bucket = self.postings[term]
-            rows = bucket.rows[:bucket.size]
+        # Every posting filtered in one numpy pass over all of them, then cut back per term
+        # (per-term numpy calls were most of a sweep's cost: the window has many terms).
+        terms = list(self.postings)
+        buckets = [self.postings[term] for term in terms]
+        if buckets:
+            sizes = np.fromiter((b.size for b in buckets), dtype=np.int64, count=len(buckets))
+            rows = np.concatenate([b.rows[:b.size] for b in buckets])
+            weights = np.concatenate([b.weights[:b.size] for b in buckets])
             live = alive[rows]
-            if live.any():
-                bucket.replace(renumber[rows[live]], bucket.weights[:bucket.size][live])
-            else:
-                del self.postings[term]
-                self.peak.pop(term, None)
+            ends = np.cumsum(live)[np.cumsum(sizes) - 1].tolist()
+            rows, weights = renumber[rows[live]], weights[live]
+            begin = 0
+            for term, bucket, end in zip(terms, buckets, ends, strict=True):
+                if end > begin:
+                    bucket.replace(rows[begin:end], weights[begin:end])
+                else:
+                    del self.postings[term]
+                    self.peak.pop(term, None)
+                begin = end
         self.entries = [self.entries[row] for row in kept.tolist()]
         for row, entry in enumerate(self.entries):
             entry.row = row
