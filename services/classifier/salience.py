@@ -107,9 +107,18 @@ NEWS_GENERIC = frozenset(stem(w) for w in NEWS_GENERIC_WORDS.split())
 # Leyen"): the name is one, not its capitalised fragments ("Sharm", "Sheikh").
 NAME_PARTICLES = ("al", "el", "bin", "ibn", "bint", "van", "von", "der", "den", "de", "du", "di", "da",
                   "del", "della", "dos", "das", "la", "le", "ter", "ten", "zu")
-_PARTICLE = "(?:" + "|".join(NAME_PARTICLES) + r")(?:\s+|-)"
+_PARTICLE = "(?:" + "|".join(NAME_PARTICLES) + r")(?:[^\S\n]+|-)"
+# A name never runs across a line break: the headline's last word and the summary's first
+# ("... State of the Union" / "President Biden ...") are two names.
 _CAPITALISED = re.compile(
-    rf"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+(?:{_PARTICLE})*[A-Z][\w’'-]*)*)", re.MULTILINE)
+    rf"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:[^\S\n]+(?:{_PARTICLE})*[A-Z][\w’'-]*)*)", re.MULTILINE)
+# Lowercase connectors inside a longer name ("State of the Union", "Bank of England", "Leader
+# of the House", "Chamber of Commerce"). Unlike particles they also join a title to a place
+# ("President of Ukraine"), so a name with a connector is one name only where the references
+# keep writing it so (``_joined_names``); elsewhere its capitalised parts are the names.
+_CAPS = rf"[A-Z][\w-]*(?:[^\S\n]+(?:{_PARTICLE})*[A-Z][\w-]*)*"
+_JOINED = re.compile(
+    rf"(?<![.!?]\s)(?<!^)\b({_CAPS}(?:[^\S\n]+of(?:[^\S\n]+the)?[^\S\n]+{_CAPS})+)", re.MULTILINE)
 
 
 def derive_refinements(
@@ -505,19 +514,15 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
     rare in ordinary news; acronyms join the name they abbreviate."""
     counts: Counter[str] = Counter()
     docs: Counter[str] = Counter()
+    minimum = max(MIN_DOCS, round(MIN_ENTITY_SHARE * len(texts)))
+    joined = _joined_names(texts, ground, minimum)
     for text in texts:
-        found = [m.group(1).strip("’'-") for m in _CAPITALISED.finditer(_undot(text))]
-        found = [f for f in found if f and stem(f.lower()) not in STOP_STEMS and len(f) > 1]
+        found = _names_in(text, joined)
         counts.update(found)
         docs.update(set(found))
-    minimum = max(MIN_DOCS, round(MIN_ENTITY_SHARE * len(texts)))
     ranked = [
-        name
-        for name, n in counts.most_common()
-        if docs[name] >= minimum and stem(name.lower()) not in NEWS_GENERIC
-        and _term_key(name) not in ground.boilerplate
-        and ground.rate(_term_key(name)) <= MAX_BACKGROUND_RATE
-        and _lift(docs[name] / len(texts), ground.rate(_term_key(name))) >= MIN_LIFT
+        name for name, n in counts.most_common()
+        if docs[name] >= minimum and _salient_name(name, docs[name] / len(texts), ground)
     ]
     groups: dict[str, list[str]] = {}
     places = _places()
@@ -542,6 +547,43 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
     for terms in named.values():
         terms.extend(a for a in _inflected_forms(terms, ground) if a not in terms)
     return named
+
+
+def _salient_name(name: str, share: float, ground: Background) -> bool:
+    """A name the references' share of use lifts far above its rate in ordinary news."""
+    key = _term_key(name)
+    return (stem(name.lower()) not in NEWS_GENERIC and key not in ground.boilerplate
+            and ground.rate(key) <= MAX_BACKGROUND_RATE and _lift(share, ground.rate(key)) >= MIN_LIFT)
+
+
+def _joined_names(texts: Sequence[str], ground: Background, minimum: int) -> frozenset[str]:
+    """Names with a lowercase connector ("State of the Union", "Bank of England") that the
+    references write so, as a salient name would recur: each is one name, not its capitalised
+    parts ("State", "Union"). A joined name of news titles only ("Secretary of State") is none."""
+    docs: Counter[str] = Counter()
+    for text in texts:
+        docs.update({m.group(1) for m in _JOINED.finditer(_undot(text))})
+    return frozenset(
+        name for name, n in docs.items()
+        if n >= minimum and _salient_name(name, n / len(texts), ground)
+        and any(s not in NEWS_GENERIC and s not in STOP_STEMS for s in stems(name)))
+
+
+def _names_in(text: str, joined: frozenset[str]) -> list[str]:
+    """The capitalised names of one text; a joined name where it is written counts whole and
+    its parts there count no more."""
+    plain = _undot(text)
+    found: list[str] = []
+    if joined:
+        def whole(match: re.Match[str]) -> str:
+            if match.group(1) not in joined:
+                return match.group(0)
+            found.append(match.group(1))
+            return " " * len(match.group(0))
+
+        plain = _JOINED.sub(whole, plain)
+    found += [m.group(1).strip("’'-") for m in _CAPITALISED.finditer(plain)]
+    return [f for f in found if f and stem(f.lower()) not in STOP_STEMS and len(f) > 1]
 
 
 def _inflected_forms(terms: Sequence[str], ground: Background) -> list[str]:
