@@ -21,7 +21,10 @@ it excludes ("not ...", "other than ...") are no subject terms; the excluded wor
 
 Names: a name few references use is peripheral and weighs ``PERIPHERAL_SHARE`` of its rarity
 (unless the description names it and it is no place); two of the story's names together can
-carry the subject (``NAMES_TOGETHER``); a name with particles ("Sharm el-Sheikh") is one name.
+carry the subject (``NAMES_TOGETHER``); a name with particles ("Sharm el-Sheikh") is one name,
+and so is one with connectors ("State of the Union") where the references keep writing it so. A
+place is no protagonist, but a rare one nearly every reference's headline names ("Kherson") is the
+subject where a headline names it.
 A subject word most references use (``CORE_SHARE``) keeps its weight beside the names.
 ``chance_per_10k`` is what the calibration expects a topic to send by chance.
 """
@@ -56,7 +59,8 @@ POOLED_DECAY = 0.5  # each further matched group of a clause counts half the one
 # news), so it weighs this share of a reference word's weight.
 DESCRIPTION_ONLY_SHARE = 0.7
 # A protagonist (a person or firm named in most references, not a place) this rare in ordinary
-# news is the subject itself: "Tyre Nichols", "FTX".
+# news is the subject itself: "Tyre Nichols", "FTX". A place as rare that as many references
+# name in their headline ("Kherson"; no country or capital) is the subject in a headline only.
 PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
 # An event's name is what happens, not who acts ("Super Bowl", "Australian Open"): a
@@ -181,6 +185,12 @@ def derive_refinements(
     events = tuple(g.name for g in entity_groups if g.label in protagonists and g.name not in named
                    and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
     named += events
+    # A rare place nearly every reference names in its headline ("Kherson") is where the story
+    # happens: the subject where a headline names it, as an event's name is.
+    sited = _story_places(entities, [ref.text for ref in references])
+    scenes = tuple(g.name for g in entity_groups if g.label in sited and rates[g.name] <= SUBJECT_NAME_RATE)
+    events += scenes
+    named += scenes
     story = _story_phrases(concept_groups, [ref.text for ref in references], ground, unwanted)
     events += story
     named += story
@@ -385,6 +395,29 @@ def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[s
         if sum(1 for text in texts if pattern.search(_undot(text))) >= PROTAGONIST_SHARE * len(texts):
             found.add(label)
     return found
+
+
+def _story_places(entities: dict[str, list[str]], references: Sequence[str]) -> set[str]:
+    """Places (no country or capital: every story of a country happens there) that nearly
+    every reference's headline names: then the place is what the story is about ("Kherson"),
+    not only where it happens (a city most reports name in their text, fewer in the headline,
+    has every other story of that city too)."""
+    capitals = _places()
+    places = _all_places()
+    headlines = [_headline(text) for text in references]
+    found: set[str] = set()
+    for label, terms in entities.items():
+        if not any(t.lower() in places for t in terms) or any(t.lower() in capitals for t in terms):
+            continue
+        pattern = re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms))
+        if headlines and sum(1 for h in headlines if pattern.search(h)) >= PROTAGONIST_SHARE * len(headlines):
+            found.add(label)
+    return found
+
+
+def _headline(text: str) -> str:
+    """A reference's first line (its headline, as the references folder writes them)."""
+    return next((line for line in text.splitlines() if line.strip()), "")
 
 
 def _weights_beside(

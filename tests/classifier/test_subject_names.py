@@ -92,3 +92,58 @@ def test_a_name_does_not_run_from_the_headline_into_the_summary() -> None:
     refinements = derive_refinements(refs, None, _ground(SOTU_DF))
     assert not any("\n" in term for terms in _entities(refinements).values() for term in terms)
 
+
+KHERSON_REFS = tuple(
+    Reference(f"r{i}.md", text)
+    for i, text in enumerate([
+        "# Russia orders troops to leave Kherson\n\nRussian commanders told troops to pull out of "
+        "Kherson and the west bank of the Dnipro, a blow to Moscow.",
+        "# Ukraine advances towards Kherson\n\nUkrainian forces moved south as Russia evacuated "
+        "civilians from the occupied region around Kherson.",
+        "# Kherson: Russia says retreat is complete\n\nRussian troops crossed the river, leaving "
+        "Kherson to Ukraine after eight months of occupation.",
+        "# Crowds celebrate in Kherson\n\nResidents of Kherson greeted Ukrainian soldiers; Kyiv "
+        "said the occupied region was being cleared of mines.",
+        "# Why the loss of Kherson matters to Russia\n\nThe withdrawal from the occupied region "
+        "ends Moscow's hold on the only regional capital it took.",
+    ])
+)
+KHERSON_DESCRIPTION = "Russia's retreat from Kherson and Ukraine's return to the city."
+KHERSON_DF = {"kherson": 13.0, "russia": 3000.0, "moscow": 900.0, "russian": 2500.0,
+              "ukrain": 1250.0, "kyiv": 900.0, "ukrainian": 900.0, "troop": 600.0,
+              "occupi": 150.0, "region": 1200.0, "retreat": 60.0, "withdraw": 200.0,
+              "evacu": 150.0, "celebr": 500.0, "citi": 2500.0, "liber": 200.0, "dnipro": 30.0}
+
+
+def test_a_rare_place_every_reference_names_is_the_subject_in_a_headline() -> None:
+    refinements = derive_refinements(KHERSON_REFS, KHERSON_DESCRIPTION, _ground(KHERSON_DF))
+    assert "entity:Kherson" in refinements.subject_names
+    assert "entity:Kherson" in refinements.event_names  # a headline's only
+    # countries and capitals stay actors: every story of Russia names them
+    assert not {"entity:Russia", "entity:Ukraine"} & set(refinements.subject_names)
+    scorer = _scorer(refinements, KHERSON_REFS, KHERSON_DESCRIPTION)
+    inside = scorer.score("Kherson: Inside the city liberated from the Russians",
+                          "A reporter walks the streets of the city.")
+    assert inside.score >= 0.5, inside.explanation["summary"]
+    assert ("rare place nearly every reference headline names, in the headline"
+            in inside.explanation["subject"])
+
+
+def test_a_rare_place_named_only_in_the_body_is_not_the_subject() -> None:
+    refinements = derive_refinements(KHERSON_REFS, KHERSON_DESCRIPTION, _ground(KHERSON_DF))
+    scorer = _scorer(refinements, KHERSON_REFS, KHERSON_DESCRIPTION)
+    passing = scorer.score("Grain prices climb on export worries",
+                           "Traders cited the war; a port near Kherson was shelled last month.")
+    assert passing.score < 0.5, passing.explanation["summary"]
+
+
+def test_a_place_the_references_name_but_seldom_in_their_headlines_stays_an_actor() -> None:
+    # Every report says where it happened; few headlines do: the city is the scene, and its
+    # other stories (a robbery, a court case) are not this one.
+    refs = KHERSON_REFS[:2] + tuple(
+        Reference(f"s{i}.md", f"# Russia pulls troops back across the river\n\nRussian troops "
+                              f"left the occupied region around Kherson on day {i}, Moscow said.")
+        for i in range(3))
+    refinements = derive_refinements(refs, KHERSON_DESCRIPTION, _ground(KHERSON_DF))
+    assert "Kherson" in _entities(refinements)
+    assert "entity:Kherson" not in refinements.subject_names
