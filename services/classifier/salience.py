@@ -21,7 +21,10 @@ it excludes ("not ...", "other than ...") are no subject terms; the excluded wor
 
 Names: a name few references use is peripheral and weighs ``PERIPHERAL_SHARE`` of its rarity
 (unless the description names it and it is no place); two of the story's names together can
-carry the subject (``NAMES_TOGETHER``); a name with particles ("Sharm el-Sheikh") is one name.
+carry the subject (``NAMES_TOGETHER``); a name with particles ("Sharm el-Sheikh") is one name,
+and so is one with connectors ("State of the Union") where the references keep writing it so. A
+place is no protagonist, but a rare one nearly every reference's headline names ("Kherson") is the
+subject where a headline names it.
 A subject word most references use (``CORE_SHARE``) keeps its weight beside the names.
 ``chance_per_10k`` is what the calibration expects a topic to send by chance.
 """
@@ -56,7 +59,8 @@ POOLED_DECAY = 0.5  # each further matched group of a clause counts half the one
 # news), so it weighs this share of a reference word's weight.
 DESCRIPTION_ONLY_SHARE = 0.7
 # A protagonist (a person or firm named in most references, not a place) this rare in ordinary
-# news is the subject itself: "Tyre Nichols", "FTX".
+# news is the subject itself: "Tyre Nichols", "FTX". A place as rare that as many references
+# name in their headline ("Kherson"; no country or capital) is the subject in a headline only.
 PROTAGONIST_SHARE = 0.7
 SUBJECT_NAME_RATE = 1e-3
 # An event's name is what happens, not who acts ("Super Bowl", "Australian Open"): a
@@ -107,9 +111,18 @@ NEWS_GENERIC = frozenset(stem(w) for w in NEWS_GENERIC_WORDS.split())
 # Leyen"): the name is one, not its capitalised fragments ("Sharm", "Sheikh").
 NAME_PARTICLES = ("al", "el", "bin", "ibn", "bint", "van", "von", "der", "den", "de", "du", "di", "da",
                   "del", "della", "dos", "das", "la", "le", "ter", "ten", "zu")
-_PARTICLE = "(?:" + "|".join(NAME_PARTICLES) + r")(?:\s+|-)"
+_PARTICLE = "(?:" + "|".join(NAME_PARTICLES) + r")(?:[^\S\n]+|-)"
+# A name never runs across a line break: the headline's last word and the summary's first
+# ("... State of the Union" / "President Biden ...") are two names.
 _CAPITALISED = re.compile(
-    rf"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:\s+(?:{_PARTICLE})*[A-Z][\w’'-]*)*)", re.MULTILINE)
+    rf"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]*(?:[^\S\n]+(?:{_PARTICLE})*[A-Z][\w’'-]*)*)", re.MULTILINE)
+# Lowercase connectors inside a longer name ("State of the Union", "Bank of England", "Leader
+# of the House", "Chamber of Commerce"). Unlike particles they also join a title to a place
+# ("President of Ukraine"), so a name with a connector is one name only where the references
+# keep writing it so (``_joined_names``); elsewhere its capitalised parts are the names.
+_CAPS = rf"[A-Z][\w-]*(?:[^\S\n]+(?:{_PARTICLE})*[A-Z][\w-]*)*"
+_JOINED = re.compile(
+    rf"(?<![.!?]\s)(?<!^)\b({_CAPS}(?:[^\S\n]+of(?:[^\S\n]+the)?[^\S\n]+{_CAPS})+)", re.MULTILINE)
 
 
 def derive_refinements(
@@ -172,6 +185,12 @@ def derive_refinements(
     events = tuple(g.name for g in entity_groups if g.label in protagonists and g.name not in named
                    and rates[g.name] <= EVENT_NAME_RATE and _numbered_event(entities[g.label], texts))
     named += events
+    # A rare place nearly every reference names in its headline ("Kherson") is where the story
+    # happens: the subject where a headline names it, as an event's name is.
+    sited = _story_places(entities, [ref.text for ref in references])
+    scenes = tuple(g.name for g in entity_groups if g.label in sited and rates[g.name] <= SUBJECT_NAME_RATE)
+    events += scenes
+    named += scenes
     story = _story_phrases(concept_groups, [ref.text for ref in references], ground, unwanted)
     events += story
     named += story
@@ -378,6 +397,29 @@ def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[s
     return found
 
 
+def _story_places(entities: dict[str, list[str]], references: Sequence[str]) -> set[str]:
+    """Places (no country or capital: every story of a country happens there) that nearly
+    every reference's headline names: then the place is what the story is about ("Kherson"),
+    not only where it happens (a city most reports name in their text, fewer in the headline,
+    has every other story of that city too)."""
+    capitals = _places()
+    places = _all_places()
+    headlines = [_headline(text) for text in references]
+    found: set[str] = set()
+    for label, terms in entities.items():
+        if not any(t.lower() in places for t in terms) or any(t.lower() in capitals for t in terms):
+            continue
+        pattern = re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms))
+        if headlines and sum(1 for h in headlines if pattern.search(h)) >= PROTAGONIST_SHARE * len(headlines):
+            found.add(label)
+    return found
+
+
+def _headline(text: str) -> str:
+    """A reference's first line (its headline, as the references folder writes them)."""
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
 def _weights_beside(
     term: str, entity_groups: Sequence[TermGroup], ground: Background, target: float
 ) -> tuple[tuple[str, float], ...]:
@@ -505,19 +547,15 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
     rare in ordinary news; acronyms join the name they abbreviate."""
     counts: Counter[str] = Counter()
     docs: Counter[str] = Counter()
+    minimum = max(MIN_DOCS, round(MIN_ENTITY_SHARE * len(texts)))
+    joined = _joined_names(texts, ground, minimum)
     for text in texts:
-        found = [m.group(1).strip("’'-") for m in _CAPITALISED.finditer(_undot(text))]
-        found = [f for f in found if f and stem(f.lower()) not in STOP_STEMS and len(f) > 1]
+        found = _names_in(text, joined)
         counts.update(found)
         docs.update(set(found))
-    minimum = max(MIN_DOCS, round(MIN_ENTITY_SHARE * len(texts)))
     ranked = [
-        name
-        for name, n in counts.most_common()
-        if docs[name] >= minimum and stem(name.lower()) not in NEWS_GENERIC
-        and _term_key(name) not in ground.boilerplate
-        and ground.rate(_term_key(name)) <= MAX_BACKGROUND_RATE
-        and _lift(docs[name] / len(texts), ground.rate(_term_key(name))) >= MIN_LIFT
+        name for name, n in counts.most_common()
+        if docs[name] >= minimum and _salient_name(name, docs[name] / len(texts), ground)
     ]
     groups: dict[str, list[str]] = {}
     places = _places()
@@ -542,6 +580,43 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
     for terms in named.values():
         terms.extend(a for a in _inflected_forms(terms, ground) if a not in terms)
     return named
+
+
+def _salient_name(name: str, share: float, ground: Background) -> bool:
+    """A name the references' share of use lifts far above its rate in ordinary news."""
+    key = _term_key(name)
+    return (stem(name.lower()) not in NEWS_GENERIC and key not in ground.boilerplate
+            and ground.rate(key) <= MAX_BACKGROUND_RATE and _lift(share, ground.rate(key)) >= MIN_LIFT)
+
+
+def _joined_names(texts: Sequence[str], ground: Background, minimum: int) -> frozenset[str]:
+    """Names with a lowercase connector ("State of the Union", "Bank of England") that the
+    references write so, as a salient name would recur: each is one name, not its capitalised
+    parts ("State", "Union"). A joined name of news titles only ("Secretary of State") is none."""
+    docs: Counter[str] = Counter()
+    for text in texts:
+        docs.update({m.group(1) for m in _JOINED.finditer(_undot(text))})
+    return frozenset(
+        name for name, n in docs.items()
+        if n >= minimum and _salient_name(name, n / len(texts), ground)
+        and any(s not in NEWS_GENERIC and s not in STOP_STEMS for s in stems(name)))
+
+
+def _names_in(text: str, joined: frozenset[str]) -> list[str]:
+    """The capitalised names of one text; a joined name where it is written counts whole and
+    its parts there count no more."""
+    plain = _undot(text)
+    found: list[str] = []
+    if joined:
+        def whole(match: re.Match[str]) -> str:
+            if match.group(1) not in joined:
+                return match.group(0)
+            found.append(match.group(1))
+            return " " * len(match.group(0))
+
+        plain = _JOINED.sub(whole, plain)
+    found += [m.group(1).strip("’'-") for m in _CAPITALISED.finditer(plain)]
+    return [f for f in found if f and stem(f.lower()) not in STOP_STEMS and len(f) > 1]
 
 
 def _inflected_forms(terms: Sequence[str], ground: Background) -> list[str]:

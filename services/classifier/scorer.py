@@ -401,6 +401,10 @@ class TopicScorer:
         named = [g for g in self.refinements.subject_names if g in matches
                  and (matches[g].in_title or g not in self.refinements.event_names)]
         if named:
+            if named[0] in self.refinements.places:
+                # Only a headline makes a place the subject: say why it counted.
+                return (f"{self._labels[named[0]]} (a rare place nearly every reference headline names, "
+                        f"in the headline: the subject itself)")
             return f"{self._labels[named[0]]} (a name that is the subject itself)"
         together = self._names_together(matches) if not any(g in matches for g in require[-1]) else ()
         if together:
