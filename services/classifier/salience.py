@@ -187,11 +187,12 @@ def derive_refinements(
     named += events
     # A rare place nearly every reference names in its headline ("Kherson") is where the story
     # happens: the subject where a headline names it, as an event's name is.
-    sited = _story_places(entities, [ref.text for ref in references])
+    reference_texts = [ref.text for ref in references]
+    sited = _story_places(entities, reference_texts)
     scenes = tuple(g.name for g in entity_groups if g.label in sited and rates[g.name] <= SUBJECT_NAME_RATE)
     events += scenes
     named += scenes
-    story = _story_phrases(concept_groups, [ref.text for ref in references], ground, unwanted)
+    story = _story_phrases(concept_groups, reference_texts, ground, unwanted)
     events += story
     named += story
     # Any name completes the actors' clause; the subject clause needs the pooled evidence.
@@ -387,14 +388,9 @@ def _peripheral_names(
 
 def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[str]:
     places = _all_places()
-    found: set[str] = set()
-    for label, terms in entities.items():
-        if any(t.lower() in places for t in terms):
-            continue
-        pattern = re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms))
-        if sum(1 for text in texts if pattern.search(_undot(text))) >= PROTAGONIST_SHARE * len(texts):
-            found.add(label)
-    return found
+    written = [_undot(text) for text in texts]
+    return {label for label, terms in entities.items()
+            if not any(t.lower() in places for t in terms) and _named_in_most(terms, written)}
 
 
 def _story_places(entities: dict[str, list[str]], references: Sequence[str]) -> set[str]:
@@ -402,17 +398,19 @@ def _story_places(entities: dict[str, list[str]], references: Sequence[str]) -> 
     every reference's headline names: then the place is what the story is about ("Kherson"),
     not only where it happens (a city most reports name in their text, fewer in the headline,
     has every other story of that city too)."""
-    capitals = _places()
+    countries_and_capitals = _places()
     places = _all_places()
     headlines = [_headline(text) for text in references]
-    found: set[str] = set()
-    for label, terms in entities.items():
-        if not any(t.lower() in places for t in terms) or any(t.lower() in capitals for t in terms):
-            continue
-        pattern = re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms))
-        if headlines and sum(1 for h in headlines if pattern.search(h)) >= PROTAGONIST_SHARE * len(headlines):
-            found.add(label)
-    return found
+    return {label for label, terms in entities.items()
+            if any(t.lower() in places for t in terms)
+            and not any(t.lower() in countries_and_capitals for t in terms)
+            and bool(headlines) and _named_in_most(terms, headlines)}
+
+
+def _named_in_most(terms: Sequence[str], texts: Sequence[str]) -> bool:
+    """Whether at least ``PROTAGONIST_SHARE`` of the texts write one of a name's terms."""
+    pattern = re.compile("|".join(rf"\b{re.escape(t)}\b" for t in terms))
+    return sum(1 for text in texts if pattern.search(text)) >= PROTAGONIST_SHARE * len(texts)
 
 
 def _headline(text: str) -> str:
@@ -748,7 +746,7 @@ def _description_terms(description: str, ground: Background, exclude: set[str]) 
     names = [n for n in compounds if not set(stems(n)) & exclude
              and ground.rate(_term_key(n)) <= MAX_BACKGROUND_RATE / 5]
     return ([_readable(w, surface) for w in kept] + names
-            + [p for p in _description_phrases(description, ground, exclude | inside)])
+            + _description_phrases(description, ground, exclude | inside))
 
 
 # A name written with hyphens, two parts at least capitalised: "Mar-a-Lago", "Rolls-Royce".
