@@ -242,21 +242,14 @@ class _Featurizer:
         Figures are facts of the event, not actors."""
         inside: list[str] = []
         maybe: list[str] = []
-        summary, title = article.summary, article.title
-        # Every headline word is a "maybe" (Title Case tells nothing): no sentence test there.
-        # (A summary that is the headline's very string object counts as the headline, as it
-        # always did: ``plain_text``'s cache hands a summary equal to its headline that object.)
-        if summary is not title:
-            for match in _NAME.finditer(summary):
+        for text in (article.summary, article.title):
+            for match in _NAME.finditer(text):
                 word = match.group()
                 if word[:1].isdigit():
                     continue
-                opens = _SENTENCE_START.search(summary, max(0, match.start() - 8),
+                opens = _SENTENCE_START.search(text, max(0, match.start() - 8),
                                                match.start()) is not None
-                (maybe if opens else inside).append(word)
-        else:
-            maybe += [word for word in _NAME.findall(summary) if not word[:1].isdigit()]
-        maybe += [word for word in _NAME.findall(title) if not word[:1].isdigit()]
+                (maybe if opens or text is article.title else inside).append(word)
         seen = frozenset(self._name_stems(inside))
         return seen | {t for t in self._name_stems(maybe) if is_name(t)}, seen
 
