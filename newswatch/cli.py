@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -59,12 +60,20 @@ def exit_on_signals() -> None:
     signal.signal(signal.SIGTERM, handle)
 
 
+def dump_stacks_on_sigusr1() -> None:
+    """`kill -USR1 PID` prints every thread's stack to stderr: a process that seems stuck (a
+    lock, a busy database, a server that never answers) says where, without a debugger."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True, chain=False)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default: $LOG_LEVEL or INFO).")
 @click.option("--log-json", is_flag=True, default=None, help="Log as JSON lines ($LOG_FORMAT=json).")
 def main_group(log_level: str | None, log_json: bool | None) -> None:
     """Watch news feeds, score articles against topics, alert subscribers once per story."""
     from shared.settings import get_settings
+
+    dump_stacks_on_sigusr1()
 
     settings = get_settings()
     configure_logging(log_level or settings.log_level,

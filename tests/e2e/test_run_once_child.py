@@ -164,6 +164,19 @@ def _poll_child(parent: int) -> int:
     raise AssertionError("no poll child process")
 
 
+def _communicate_or_dump(proc: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """A process that outlives the timeout is asked for its threads' stacks (SIGUSR1, see
+    `newswatch.cli.dump_stacks_on_sigusr1`) before the test fails, so a rare hang shows where."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        proc.kill()
+        _, stderr = proc.communicate()
+        raise AssertionError(f"still running {timeout:.0f} s after SIGTERM:\n{stderr}") from None
+
+
 def _gone(pids: set[int], timeout: float = 10) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
@@ -202,13 +215,32 @@ def test_sigterm_mid_poll_stops_both_processes(
 
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
+        _, stderr = _communicate_or_dump(proc, timeout=30)
 
         assert proc.returncode == 128 + signal.SIGTERM, stderr
         assert time.monotonic() - started < 20  # not the slow feed's 30 s
         assert "stopping on signal SIGTERM" in stderr
         assert "Traceback" not in stderr, stderr
         assert _gone(everyone) == [], "processes left running after SIGTERM"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_sigusr1_prints_every_threads_stack_and_the_run_goes_on(
+        tmp_path: Path, feed_server: FeedServer, receiver: Receiver) -> None:
+    proc = _start(tmp_path, feed_server, receiver)
+    try:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        assert proc.poll() is None, "SIGUSR1 is a diagnostic, not a stop"
+
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = _communicate_or_dump(proc, timeout=30)
+
+        assert "Current thread" in stderr or "Thread 0x" in stderr, stderr
+        assert 'File "' in stderr and "run_embedded" in stderr, stderr
+        assert proc.returncode == 128 + signal.SIGTERM, stderr
     finally:
         if proc.poll() is None:
             proc.kill()
