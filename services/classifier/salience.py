@@ -167,8 +167,9 @@ def derive_refinements(
     # "Russian" beside "Ukraine") weigh less together; two protagonists of the story are not
     # discounted beside each other ("Elon Musk" and "Twitter": their meeting is the story).
     leads = {f"entity:{label}" for label in protagonists}
+    beside = _names_beside(entity_groups, ground, target)
     entity_groups = [
-        replace(g, given=tuple((other, w) for other, w in _names_beside(g, entity_groups, ground, target)
+        replace(g, given=tuple((other, w) for other, w in beside[g.name]
                                if not (g.name in leads and other in leads)))
         for g in entity_groups
     ]
@@ -225,12 +226,14 @@ def derive_refinements(
 
 def _unwanted_only(term: str, wanted: str, unwanted: str) -> bool:
     """Whether the description names this subject term only where it says what it does not
-    want ("not Dominic Raab's bullying inquiry"): the references may use it, reporting the
-    neighbouring story as context, but it is no evidence of this one."""
+    want ("not Dominic Raab's bullying inquiry"), or a word of it ("bullying claims"): the
+    references may use it, reporting the neighbouring story as context, but it is no evidence
+    of this one."""
     if not unwanted:
         return False
+    refused, asked = _stem_terms(unwanted), _stem_terms(wanted)
     key = _term_key(term)
-    return key in _stem_terms(unwanted) and key not in _stem_terms(wanted)
+    return any(part in refused and part not in asked for part in (key, *key.split()))
 
 
 def _stem_terms(text: str) -> set[str]:
@@ -481,27 +484,28 @@ def _name_keys(name: str) -> list[str]:
 
 
 def _names_beside(
-    group: TermGroup, entity_groups: Sequence[TermGroup], ground: Background, target: float
-) -> tuple[tuple[str, float], ...]:
-    """A name's weight beside another of the topic's names it keeps company with in ordinary
-    news ("Kevin McCarthy" beside "Biden"): two names of one everyday beat together are no
-    rarer than either, so the pair weighs by the second's rate among the first's items."""
-    rate = ground.any_rate({_term_key(t) for t in group.terms})
-    base = _weight(rate, target)
-    words = {w for t in group.terms for w in stems(t) if w not in STOP_STEMS}
-    found: list[tuple[str, float]] = []
-    for other in entity_groups:
-        if other.name == group.name:
-            continue
-        lifts = [share / ground.rate(word)
-                 for t in other.terms for key in _name_keys(t) for word in words
-                 for share in (ground.rate_beside(word, key),) if share is not None]
-        if not lifts:
-            continue
-        weight = base + COMPANION_SHARE * (_weight(min(rate * max(lifts), 1.0), target) - base)
-        if weight < base - 1e-3:  # the same share of the group's own (maybe discounted) weight
-            found.append((other.name, round(group.weight * weight / base, 3)))
-    return tuple(found)
+    entity_groups: Sequence[TermGroup], ground: Background, target: float
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each name's weight beside another of the topic's names that ordinary news lists it as a
+    companion of ("Kevin McCarthy" among Biden's items): two names of one everyday beat together
+    are no rarer than either, so the second weighs by its rate among the first's items."""
+    found: dict[str, tuple[tuple[str, float], ...]] = {}
+    for group in entity_groups:
+        rate = ground.any_rate({_term_key(t) for t in group.terms})
+        base = _weight(rate, target)
+        words = {w for t in group.terms for w in stems(t) if w not in STOP_STEMS}
+        pairs: list[tuple[str, float]] = []
+        for other in entity_groups:
+            lifts = [share / ground.rate(word)
+                     for t in other.terms for key in _name_keys(t) for word in words
+                     for share in (ground.rate_beside(word, key),) if share is not None]
+            if other.name == group.name or not lifts or base <= 0:
+                continue
+            weight = base + COMPANION_SHARE * (_weight(min(rate * max(lifts), 1.0), target) - base)
+            if weight < base - 1e-3:  # the same share of the group's own (maybe discounted) weight
+                pairs.append((other.name, round(group.weight * weight / base, 3)))
+        found[group.name] = tuple(pairs)
+    return found
 
 
 def _story_phrases(
