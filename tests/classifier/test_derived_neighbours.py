@@ -7,7 +7,7 @@ from __future__ import annotations
 from services.classifier.background import Background
 from services.classifier.salience import EXCLUDED_GROUP, derive_refinements, split_description
 from services.classifier.scorer import TopicScorer
-from shared.topics import Reference, Refinements, ResolvedTopic
+from shared.topics import Reference, Refinements, ResolvedTopic, TermGroup
 
 TAX_REFS = tuple(
     Reference(f"r{i}.md", text)
@@ -102,3 +102,49 @@ def test_names_that_keep_each_other_company_are_no_subject_together() -> None:
     assert scorer.score(headline, summary).score < 0.5
     story = scorer.score("Biden's State of the Union speech heckled as McCarthy looks on", "")
     assert story.score >= 0.5
+
+
+WAR_REFS = (
+    Reference("w0.md", "# Russian troops leave occupied villages\n\nUkraine says Russia has pulled back."),
+    Reference("w1.md", "# Occupied villages freed\n\nUkraine's army entered villages Russia held."),
+)
+
+
+def _war_scorer(discounted: bool) -> TopicScorer:
+    """Two places of the topic and one subject word, weighed as a derived topic weighs them."""
+    russia_beside = (("entity:Ukraine", 0.22),) if discounted else ()
+    ukraine_beside = (("entity:Russia", 0.2),) if discounted else ()
+    groups = (
+        TermGroup("entity:Russia", "Russia", ("Russia", "Moscow"), weight=0.35, given=russia_beside),
+        TermGroup("entity:Ukraine", "Ukraine", ("Ukraine", "Kyiv"), weight=0.32, given=ukraine_beside),
+        TermGroup("concept:occupied", "occupied", ("occupied",), weight=0.58),
+    )
+    refinements = Refinements(
+        groups=groups, require=(("entity:Russia", "entity:Ukraine"), ("concept:occupied",)),
+        min_groups=(0.0, 1.0), pooled_decay=0.5, names_together=1.0,
+        places=("entity:Russia", "entity:Ukraine"))
+    topic = ResolvedTopic(id="war", name="War", threshold=0.5, references=WAR_REFS)
+    return TopicScorer(topic, refinements=refinements)
+
+
+def test_a_place_weighs_beside_every_other_name_it_keeps_company_with() -> None:
+    headline = "Russia says Ukraine shelled an occupied town"
+    # By independence, Russia + Ukraine + "occupied" is a full subject ...
+    assert _war_scorer(discounted=False).score(headline, "").score >= 0.5
+    # ... but the two places keep each other company in ordinary news: the word must do more.
+    weak = _war_scorer(discounted=True).score(headline, "")
+    assert weak.score < 0.5
+    assert "weak evidence" in weak.explanation["summary"]
+
+
+def test_two_protagonists_are_not_discounted_beside_each_other() -> None:
+    """Zahawi and HMRC, named in every reference, meet in the story itself: ordinary news that
+    names them together is the story, not a coincidence of two busy names."""
+    companions = {"hmrc": {"zahawi": 0.3, "nadhim": 0.3}, "zahawi": {"hmrc": 0.3, "sunak": 0.3}}
+    ground = Background(docs=10_000, df=dict(TAX_DF), companions=companions)
+    refinements = derive_refinements(TAX_REFS, TAX_DESCRIPTION, ground)
+    names = {g.label: g for g in refinements.groups if g.name.startswith("entity:")}
+    assert {"Zahawi", "HMRC", "Sunak"} <= set(names)
+    assert not names["HMRC"].given and not names["Zahawi"].given
+    # Sunak, named in two references, is no protagonist: beside Zahawi he adds less.
+    assert dict(names["Sunak"].given).get(names["Zahawi"].name, 1.0) < names["Sunak"].weight
