@@ -25,7 +25,9 @@ carry the subject (``NAMES_TOGETHER``); a name with particles ("Sharm el-Sheikh"
 and so is one with connectors ("State of the Union") where the references keep writing it so. A
 place is no protagonist, but a rare one nearly every reference's headline names ("Kherson") is the
 subject where a headline names it.
-A subject word most references use (``CORE_SHARE``) keeps its weight beside the names.
+A subject word most references use (``CORE_SHARE``) keeps its weight beside the names, and one
+the description names only as unwanted is none. Names that keep each other company in ordinary
+news weigh less beside each other (``_names_beside``), except two protagonists of the story.
 ``chance_per_10k`` is what the calibration expects a topic to send by chance.
 """
 
@@ -35,6 +37,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from services.classifier.background import Background, shipped
@@ -139,6 +142,9 @@ def derive_refinements(
     protagonists = _protagonists(entities, texts)
     entity_stems = {s for terms in entities.values() for t in terms for s in stems(t)}
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
+    # What the description names only as unwanted ("not Dominic Raab's bullying inquiry") is
+    # another story, though the references report it as context: no subject term.
+    concepts = [c for c in concepts if not _unwanted_only(c, wanted, unwanted)]
     described: set[str] = set()
     if wanted:
         # By stem, not as written: the description's "earthquakes" is the references'
@@ -158,6 +164,16 @@ def derive_refinements(
                   weight=round(_weight(ground.any_rate({_term_key(t) for t in terms}), target)
                                * (PERIPHERAL_SHARE if label in peripheral else 1.0), 3))
         for label, terms in entities.items()
+    ]
+    # Names that keep each other company in ordinary news ("Kevin McCarthy" beside "Biden",
+    # "Russian" beside "Ukraine") weigh less together; two protagonists of the story are not
+    # discounted beside each other ("Elon Musk" and "Twitter": their meeting is the story).
+    leads = {f"entity:{label}" for label in protagonists}
+    beside = _names_beside(entity_groups, ground, target)
+    entity_groups = [
+        replace(g, given=tuple((other, w) for other, w in beside[g.name]
+                               if not (g.name in leads and other in leads)))
+        for g in entity_groups
     ]
     concept_groups = [
         TermGroup(name=f"concept:{c}", label=c, terms=(c, *_term_variants(c, ground)),
@@ -210,6 +226,24 @@ def derive_refinements(
                        names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places)
 
 
+def _unwanted_only(term: str, wanted: str, unwanted: str) -> bool:
+    """Whether the description names this subject term only where it says what it does not
+    want ("not Dominic Raab's bullying inquiry"), or a word of it ("bullying claims"): the
+    references may use it, reporting the neighbouring story as context, but it is no evidence
+    of this one."""
+    if not unwanted:
+        return False
+    refused, asked = _stem_terms(unwanted), _stem_terms(wanted)
+    key = _term_key(term)
+    return any(part in refused and part not in asked for part in (key, *key.split()))
+
+
+def _stem_terms(text: str) -> set[str]:
+    """A text's content stems and adjacent-stem bigrams, as subject terms are keyed."""
+    words = content_stems(_undot(text))
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+
+
 def chance_per_10k(refinements: Refinements, target: float = TARGET_RATE) -> float:
     """Alerts per 10,000 ordinary items a derived topic sends by chance, by the calibration:
     a full subject match at ``target``, plus what needs no subject word, each at the rate its
@@ -238,16 +272,23 @@ _REQUEST = re.compile(
     r"(?:\s+(?:about|on|of))?)\b[\s:,]*",
     re.IGNORECASE,
 )
-# Where the user starts saying what they do not want; "not just"/"not only" add, not exclude.
+# Where the user starts saying what they do not want; "not just"/"not only" add, not exclude,
+# and a "not" after an auxiliary negates a verb of the story ("what he did not say about it",
+# "talks that do not turn on Kherson"), not the user's wish.
+_AUXILIARIES = ("did", "does", "is", "are", "was", "were", "has", "have", "had", "could",
+                "would", "will", "can", "should", "may", "might", "must")
+_VERB_NOT = "".join(rf"(?<!\b{aux}\s)" for aux in _AUXILIARIES)
 _NEGATION = re.compile(
     r"\b(?:(?:i\s+)?(?:do\s+not|don['’]t)(?:\s+(?:want|need|care\s+about))?"
-    r"|but\s+not|and\s+not|not(?!\s+(?:just|only|merely|necessarily)\b)|nor|except(?:\s+for)?"
+    rf"|but\s+not|and\s+not|{_VERB_NOT}not(?!\s+(?:just|only|merely|necessarily)\b)|nor|except(?:\s+for)?"
     r"|excluding|other\s+than|rather\s+than|never)\b",
     re.IGNORECASE,
 )
 # "... unless it is about the tanks": the exception brings back what the topic wants.
 _UNLESS = re.compile(r"\b(?:unless|except\s+(?:when|if|where))\b[^,;.()]*", re.IGNORECASE)
-_CLAUSE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z0-9“\"‘'])")
+# Sentences end at ".", "!", "?"; a semicolon joins clauses of one sentence, so a list the user
+# does not want ("I don't want A (B; C), D") stays unwanted after it.
+_CLAUSE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"‘'])")
 EXCLUDED_GROUP = "excluded:description"
 
 
@@ -427,13 +468,46 @@ def _weights_beside(
     base = _weight(ground.rate(term), target)
     found: list[tuple[str, float]] = []
     for group in entity_groups:
-        shares = [ground.rate_beside(term, _term_key(t)) for t in group.terms]
+        shares = [ground.rate_beside(term, key) for t in group.terms for key in _name_keys(t)]
         known = [share for share in shares if share is not None]
         if known:
             weight = base + COMPANION_SHARE * (_weight(max(known), target) - base)
             if weight < base - 1e-3:
                 found.append((group.name, round(weight, 3)))
     return tuple(found)
+
+
+def _name_keys(name: str) -> list[str]:
+    """The background keys a name's companions may be listed under: the name's own key and,
+    for a name of several words, each of its words ("Joe Biden" is listed as "biden")."""
+    key = _term_key(name)
+    words = [w for w in stems(name) if w not in STOP_STEMS]
+    return [key, *(w for w in words if w != key)] if len(words) > 1 else [key]
+
+
+def _names_beside(
+    entity_groups: Sequence[TermGroup], ground: Background, target: float
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each name's weight beside another of the topic's names that ordinary news lists it as a
+    companion of ("Kevin McCarthy" among Biden's items): two names of one everyday beat together
+    are no rarer than either, so the second weighs by its rate among the first's items."""
+    found: dict[str, tuple[tuple[str, float], ...]] = {}
+    for group in entity_groups:
+        rate = ground.any_rate({_term_key(t) for t in group.terms})
+        base = _weight(rate, target)
+        words = {w for t in group.terms for w in stems(t) if w not in STOP_STEMS}
+        pairs: list[tuple[str, float]] = []
+        for other in entity_groups:
+            lifts = [share / ground.rate(word)
+                     for t in other.terms for key in _name_keys(t) for word in words
+                     for share in (ground.rate_beside(word, key),) if share is not None]
+            if other.name == group.name or not lifts or base <= 0:
+                continue
+            weight = base + COMPANION_SHARE * (_weight(min(rate * max(lifts), 1.0), target) - base)
+            if weight < base - 1e-3:  # the same share of the group's own (maybe discounted) weight
+                pairs.append((other.name, round(group.weight * weight / base, 3)))
+        found[group.name] = tuple(pairs)
+    return found
 
 
 def _story_phrases(

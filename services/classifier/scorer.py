@@ -640,7 +640,7 @@ class TopicScorer:
             for second in names[first_index + 1:]:
                 if first in places and second in places:
                     continue
-                if self._weights.get(first, 1.0) + self._weights.get(second, 1.0) >= minimum - 1e-9:
+                if self._pair_weight(first, second) >= minimum - 1e-9:
                     return (first, second)
         return ()
 
@@ -686,11 +686,35 @@ class TopicScorer:
         if not decay or index != len(require) - 1:
             return self._clause_weight(require[index], matches)
         total = 0.0
-        for clause in require:
-            found = sorted((self._weight_beside(g, matches) for g in clause if g in matches),
-                           reverse=True)
+        for number, clause in enumerate(require):
+            if number == 0 and len(require) > 1:
+                found = self._names_in_turn([g for g in clause if g in matches])
+            else:
+                found = sorted((self._weight_beside(g, matches) for g in clause if g in matches),
+                               reverse=True)
             total += sum(w * decay**rank for rank, w in enumerate(found))
         return total
+
+    def _names_in_turn(self, names: Sequence[str]) -> list[float]:
+        """The actors' weights, heaviest first: each name after the first weighs beside the names
+        before it (a name that keeps them company in ordinary news adds less), and a place
+        beside every other name matched (where a story of theirs happens says little more)."""
+        ordered = sorted(names, key=lambda g: -self._weights.get(g, 1.0))
+        weights: list[float] = []
+        places = set(self.refinements.places)
+        for index, name in enumerate(ordered):
+            before = set(ordered) - {name} if name in places else set(ordered[:index])
+            weight = self._weights.get(name, 1.0)
+            for other, beside in self._given.get(name, ()):
+                if other in before:
+                    weight = min(weight, beside * self.topic.learned_weights.get(name, 1.0))
+            weights.append(weight)
+        return sorted(weights, reverse=True)
+
+    def _pair_weight(self, first: str, second: str) -> float:
+        """Two names' weight together: the heavier's own, the other's beside it."""
+        heavy, light = sorted((first, second), key=lambda g: -self._weights.get(g, 1.0))
+        return sum(self._names_in_turn([heavy, light]))
 
     def _located_clauses(
         self, matches: dict[str, GroupMatch], weak: set[str]
