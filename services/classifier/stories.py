@@ -310,24 +310,12 @@ class _Centroid:
                 weights.pop(term, None)
         self.size += int(sign)
 
-    def cosine(self, unit: dict[str, float], order: dict[str, int]) -> float:
-        """Cosine to a unit vector; ``order`` numbers its terms (see ``_shared``)."""
+    def cosine(self, unit: dict[str, float]) -> float:
         if self.square <= 0.0:
             return 0.0
         weights = self.weights
-        dot = sum(unit[t] * weights[t] for t in _shared(unit, weights, order))
+        dot = sum(value * weights[t] for t, value in unit.items() if t in weights)
         return dot / math.sqrt(self.square)
-
-
-def _shared(unit: dict[str, float], weights: dict[str, float], order: dict[str, int],
-            ) -> Iterable[str]:
-    """The terms of ``unit`` that ``weights`` has, in ``unit``'s order (``order`` numbers them).
-
-    Found by one set intersection in C, not by a Python walk of every query term (a query
-    shares a few terms with most centroids and members): sums over them add the same
-    products in the same order as a walk of ``unit`` would, so they are the same floats."""
-    shared = weights.keys() & unit.keys()
-    return sorted(shared, key=order.__getitem__) if len(shared) > 1 else shared
 
 
 @dataclass(slots=True)
@@ -875,11 +863,10 @@ class StoryIndex:
         threshold = self.params.event_threshold
         hits = self._vectors.similar(features.terms, at, span, min(threshold, DEVELOPING_FLOOR))
         unit = self._vectors.unit(features.terms)
-        order = {t: i for i, t in enumerate(unit)}
         kept: list[tuple[_Entry, float]] = []
         for entry, sim in sorted(hits, key=lambda hit: -hit[1]):
             if (self._boilerplate_only(article, features.title, entry)
-                    or _actors_only(unit, order, features, at, entry, sim)
+                    or _actors_only(unit, features, at, entry, sim)
                     or _other_actors(features.title, features.names, features.terms, entry, sim)):
                 continue
             kept.append((entry, sim))
@@ -890,14 +877,14 @@ class StoryIndex:
             centroid = self._centroids.get(entry.story_id)
             if centroid is not None and (
                     (centroid.size >= CENTROID_MIN_SIZE
-                     and centroid.cosine(unit, order) < self.params.story_threshold)
-                    or _new_headline(unit, order, features.title, centroid, sim)
+                     and centroid.cosine(unit) < self.params.story_threshold)
+                    or _new_headline(unit, features.title, centroid, sim)
                     or self._elsewhere(features.title & features.names, centroid, sim)):
                 continue
             return _Candidate(entry.story_id, entry.article.key, sim)
-        return self._developing(unit, order, features.title, kept, features.names)
+        return self._developing(unit, features.title, kept, features.names)
 
-    def _developing(self, unit: dict[str, float], order: dict[str, int], title: frozenset[str],
+    def _developing(self, unit: dict[str, float], title: frozenset[str],
                     hits: list[tuple[_Entry, float]],
                     names: frozenset[str] = frozenset()) -> _Candidate | None:
         """The big story whose centroid is closest, if close enough (see DEVELOPING_*)."""
@@ -913,9 +900,9 @@ class StoryIndex:
             centroid = self._centroids.get(story_id)
             if centroid is None or centroid.size < DEVELOPING_MIN_SIZE:
                 continue
-            closeness = centroid.cosine(unit, order)
+            closeness = centroid.cosine(unit)
             if (closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity)
-                    and not _new_headline(unit, order, title, centroid, closeness)
+                    and not _new_headline(unit, title, centroid, closeness)
                     and not self._elsewhere(title & names, centroid, closeness)):
                 best = _Candidate(story_id, key, closeness)
         return best
@@ -1005,27 +992,26 @@ class StoryIndex:
         return frozenset(top[:STORY_NAMES])
 
 
-def _headline_share(unit: dict[str, float], order: dict[str, int], title: frozenset[str],
-                    centroid: _Centroid) -> float:
+def _headline_share(unit: dict[str, float], title: frozenset[str], centroid: _Centroid) -> float:
     """How much of what the report shares with the story's words its headline words give."""
     weights = centroid.weights
-    shared = {t: unit[t] * weights[t] for t in _shared(unit, weights, order)}
+    shared = {t: value * weights[t] for t, value in unit.items() if t in weights}
     total = sum(shared.values())
     if total <= 0.0:
         return 1.0
     return sum(v for t, v in shared.items() if t in title) / total
 
 
-def _new_headline(unit: dict[str, float], order: dict[str, int], title: frozenset[str],
-                  centroid: _Centroid, similarity: float) -> bool:
+def _new_headline(unit: dict[str, float], title: frozenset[str], centroid: _Centroid,
+                  similarity: float) -> bool:
     """The headline's words give little of what the report shares with a big story: its news
     is something else, the story only its background (see NEW_HEADLINE_*)."""
     return (centroid.size >= NEW_HEADLINE_MIN_SIZE and similarity < NEW_HEADLINE_SIMILARITY
-            and _headline_share(unit, order, title, centroid) < NEW_HEADLINE_SHARE)
+            and _headline_share(unit, title, centroid) < NEW_HEADLINE_SHARE)
 
 
-def _actors_only(unit: dict[str, float], order: dict[str, int], features: _Features, at: float,
-                 other: _Entry, similarity: float) -> bool:
+def _actors_only(unit: dict[str, float], features: _Features, at: float, other: _Entry,
+                 similarity: float) -> bool:
     """Two reports share only who is in them ("Pence subpoenaed" / "FBI searches Pence's home"):
     the same actors in two events. One event's reports also share what happened (words that
     are not names) unless the names alone are rare enough to make them very close, or the
@@ -1040,7 +1026,7 @@ def _actors_only(unit: dict[str, float], order: dict[str, int], features: _Featu
     theirs = other.unit
     if abs(at - other.at) <= ACTORS_ONLY_HOURS * 3600:
         return False
-    event = sum(unit[t] * theirs[t] for t in _shared(unit, theirs, order) if t not in actors)
+    event = sum(w * theirs[t] for t, w in unit.items() if t in theirs and t not in actors)
     if event >= ACTORS_ONLY_EVENT_MIN:
         return False
     headline = (features.title & other.title) - actors
