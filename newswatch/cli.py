@@ -73,8 +73,6 @@ def main_group(log_level: str | None, log_json: bool | None) -> None:
     """Watch news feeds, score articles against topics, alert subscribers once per story."""
     from shared.settings import get_settings
 
-    dump_stacks_on_sigusr1()
-
     settings = get_settings()
     configure_logging(log_level or settings.log_level,
                       json_format=bool(log_json) or settings.log_format == "json")
@@ -224,6 +222,7 @@ for _module in (
 
 def main() -> None:
     """Expected failures print one line and exit non-zero; bugs keep their traceback."""
+    dump_stacks_on_sigusr1()
     try:
         code = main_group.main(standalone_mode=False)
     except click.exceptions.Abort:
