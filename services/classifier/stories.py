@@ -892,8 +892,8 @@ class StoryIndex:
         for entry, _ in hits:  # closest member first: the evidence named with the answer
             candidates.setdefault(entry.story_id, entry.article.key)
         named = {t for t in title if len(t) > 2 and self._is_name(t)}
-        for story_id, names in self._big_stories().items():
-            if story_id not in candidates and (not named or named & names):
+        for story_id, story_names in self._big_stories().items():
+            if story_id not in candidates and (not named or named & story_names):
                 candidates[story_id] = None
         best: _Candidate | None = None
         for story_id, key in candidates.items():
