@@ -7,6 +7,11 @@ With ``polish=True`` every term is also compiled through the Polish stemmer, and
 (``text.is_polish``) is matched both ways: one listed form of "Rosja" or "wysyła" then matches
 "Rosję" or "wysyłają" too. The English match wins a tie, so nothing an English match found
 before is lost or changed.
+
+With ``names`` (derived topics' name groups) a capitalised word of the text also matches a name
+by its spelling-free key, and in a Polish text by its core (``services.classifier.names``):
+"Zelenskiy" and "Zełenskiego" are "Zelensky". What matched so is kept in ``GroupMatch.variants``
+for the explanation ("Zełenskiego (Zelensky)").
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from services.classifier.names import CORE_MARK, name_core, name_key, polish_core
 from services.classifier.text import Token, is_polish, polish_stem, polish_stems, stems
 
 POLISH_MIN_STEM = 5  # letters a Polish stem keeps, unless the word is its own stem
 _WORDS = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+")
+TITLE_CASE_SHARE = 0.7  # of a headline's words of four letters or more, capitalised
 EXACT_MARK = "="  # "=arms": this written form only, not every word with its stem ("arm")
 
 
@@ -30,6 +37,11 @@ class Phrase:
     exact: tuple[str, ...] = ()  # lowercase words the text must show as written
     polish: bool = False  # compiled through the Polish stemmer: compare Polish stems
     sense: bool = False  # another sense of topic words: takes its words from every group
+    # How the words compare: "stem" (English stems), "polish" (Polish stems), "key" (name keys
+    # of capitalised words), "core" (Polish cores of capitalised words, in Polish texts).
+    kind: str = "stem"
+    term: str = ""  # the term as listed, for a name matched by key or core
+    alone: bool = False  # a multi-word name's distinctive word: no part of another name
 
 
 @dataclass
@@ -41,6 +53,7 @@ class GroupMatch:
     phrases: set[tuple[str, ...]] = field(default_factory=set)
     positions: list[int] = field(default_factory=list)
     in_title: bool = False
+    variants: dict[str, str] = field(default_factory=dict)  # surface -> the name it spells
 
     @property
     def distinct(self) -> int:
@@ -61,16 +74,25 @@ class Lexicon:
 
     def __init__(
         self, groups: Iterable[tuple[str, Sequence[str]]], *, polish: bool = False,
-        senses: Iterable[str] = (), exclusive: bool = False,
+        senses: Iterable[str] = (), exclusive: bool = False, names: Iterable[str] = (),
     ) -> None:
         sense_groups = frozenset(senses)
+        name_groups = frozenset(names)
         self._exclusive = exclusive
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
         self._by_first_polish: dict[str, list[Phrase]] = defaultdict(list)
+        self._by_key: dict[str, list[Phrase]] = defaultdict(list)
+        self._by_core: dict[str, list[Phrase]] = defaultdict(list)
+        self._name_stems: set[str] = set()  # every word of the names: "Storm" beside "Nicole"
+        self._alone = False  # some name has a distinctive word matched alone
         self.group_names: list[str] = []
         for name, terms in groups:
             self.group_names.append(name)
             for term in terms:
+                if name in name_groups:
+                    self._add_name(name, term)
+                if term.startswith(CORE_MARK):
+                    continue  # matched alone only by key, with its guard
                 exact = term.startswith(EXACT_MARK)
                 written = term[1:] if exact else term
                 term_stems = tuple(stems(written))
@@ -82,20 +104,44 @@ class Lexicon:
                     if inflected:
                         self._by_first_polish[inflected[0]].append(
                             Phrase(name, inflected, words, polish=True, sense=sense))
-        for index in (self._by_first, self._by_first_polish):
+        for index in (self._by_first, self._by_first_polish, self._by_key, self._by_core):
             for phrases in index.values():
                 phrases.sort(key=_precedence, reverse=True)
+
+    def _add_name(self, group: str, term: str) -> None:
+        """Index a name term by its words' keys and Polish cores (words too short: not at all)."""
+        alone = term.startswith(CORE_MARK)
+        self._alone = self._alone or alone
+        written = term.lstrip(CORE_MARK)
+        words = _WORDS.findall(written)
+        self._name_stems.update(stems(written))
+        keys = tuple(name_key(w) for w in words)
+        if not keys or not all(keys):
+            return
+        label = written
+        self._by_key[keys[0]].append(Phrase(group, keys, kind="key", term=label, alone=alone))
+        cores = tuple(name_core(w) for w in words)
+        if all(cores):
+            self._by_core[cores[0]].append(Phrase(group, cores, kind="core", term=label, alone=alone))
 
     def match(self, text: str, tokens: Sequence[Token], title_end: int) -> dict[str, GroupMatch]:
         """Longest phrase wins at each position; a token belongs to at most one phrase per group."""
         polish = self._polish_stems(text, tokens)
+        keys = self._name_keys(text, tokens, polish is not None or self._polish_text(text))
         found: dict[str, GroupMatch] = {}
+        alone: list[tuple[Phrase, int]] = []  # distinctive words matched, kept unless refuted
+        refuted: set[str] = set()  # ... and those this text writes as part of another name
+        covered: set[int] = set()  # tokens some phrase took (only tracked for ``alone``)
         count = len(tokens)
         i = 0
         while i < count:
             candidates = self._by_first.get(tokens[i].stem)
             if polish is not None:
                 candidates = _merged(candidates, self._by_first_polish.get(polish[i]))
+            if keys is not None and keys[0][i]:
+                candidates = _merged(candidates, self._by_key.get(keys[0][i]))
+                if keys[1] is not None and keys[1][i]:
+                    candidates = _merged(candidates, self._by_core.get(keys[1][i]))
             advance = 1
             if candidates:
                 claimed: set[str] = set()
@@ -109,9 +155,18 @@ class Lexicon:
                         if phrase.polish:
                             if not _polish_follow(phrase, polish, i):
                                 continue
+                        elif phrase.kind in ("key", "core"):
+                            if keys is None or not _keys_follow(phrase, keys, i):
+                                continue
                         elif any(tokens[i + k].stem != phrase.stems[k] for k in range(1, n)):
                             continue
                     if phrase.exact and not _written_as(text, tokens, i, phrase.exact):
+                        continue
+                    if phrase.alone:
+                        if self._in_other_name(text, tokens, i + n, title_end):
+                            refuted.add(phrase.term)
+                        else:
+                            alone.append((phrase, i))
                         continue
                     claimed.add(phrase.group)
                     match = found.get(phrase.group)
@@ -121,13 +176,62 @@ class Lexicon:
                     if phrase.stems not in match.phrases:
                         match.phrases.add(phrase.stems)
                         match.surfaces.append(text[tokens[i].start : tokens[i + n - 1].end])
+                        if phrase.term:
+                            _note_variant(match, phrase)
                     if tokens[i].start < title_end:
                         match.in_title = True
                     advance = max(advance, n)
+                    if self._alone:
+                        covered.update(range(i, i + n))
                     if phrase.sense:
                         break  # "satellite state", "rockets to a record": no satellite, no rocket
             i += advance
+        for phrase, i in alone:
+            if phrase.term in refuted or i in covered:
+                continue  # a longer name took the word ("Tropical Storm Nicole"), or another's
+            match = found.setdefault(phrase.group, GroupMatch(phrase.group))
+            match.positions.append(i)
+            match.positions.sort()
+            if phrase.stems not in match.phrases:
+                match.phrases.add(phrase.stems)
+                match.surfaces.append(text[tokens[i].start : tokens[i].end])
+                _note_variant(match, phrase)
+            if tokens[i].start < title_end:
+                match.in_title = True
         return found
+
+    def _polish_text(self, text: str) -> bool:
+        return bool(self._by_core) and is_polish(text)
+
+    def _name_keys(
+        self, text: str, tokens: Sequence[Token], polish: bool
+    ) -> tuple[list[str], list[str] | None] | None:
+        """Name keys (and, in a Polish text, cores) of the capitalised tokens; "" elsewhere."""
+        if not self._by_key:
+            return None
+        keys: list[str] = []
+        cores: list[str] | None = [] if polish else None
+        for token in tokens:
+            word = text[token.start : token.end]
+            capital = word[:1].isupper()
+            keys.append(name_key(word) if capital else "")
+            if cores is not None:
+                cores.append(polish_core(word) if capital else "")
+        return keys, cores
+
+    def _in_other_name(self, text: str, tokens: Sequence[Token], after: int, title_end: int) -> bool:
+        """Whether the word after a distinctive word is a capitalised name the topic does not
+        know, in the same sentence: "Nicole Kidman", not "Nicole. Florida ..." or "Nicole's".
+        A headline in title case ("Nicole Bears Down") capitalises every word: no evidence."""
+        if after >= len(tokens):
+            return False
+        nxt = tokens[after]
+        if nxt.start < title_end and _title_case(text[:title_end]):
+            return False
+        word = text[nxt.start : nxt.end]
+        between = text[tokens[after - 1].end : nxt.start]
+        return (word[:1].isupper() and not any(c in between for c in ".!?:;|\n–—(")
+                and nxt.stem not in self._name_stems)
 
     def _polish_stems(self, text: str, tokens: Sequence[Token]) -> list[str] | None:
         """The tokens' Polish stems when this lexicon reads Polish and the text is Polish."""
@@ -135,6 +239,25 @@ class Lexicon:
             return None
         lowered = text.lower()
         return [polish_stem(lowered[t.start : t.end]) for t in tokens]
+
+
+def _title_case(title: str) -> bool:
+    """Whether a headline capitalises most of its longer words ("Nicole Bears Down on Florida")."""
+    words = [w for w in _WORDS.findall(title) if len(w) > 3]
+    return len(words) >= 2 and sum(w[:1].isupper() for w in words) >= TITLE_CASE_SHARE * len(words)
+
+
+def _keys_follow(phrase: Phrase, keys: tuple[list[str], list[str] | None], i: int) -> bool:
+    """Whether a name phrase's later words follow position ``i`` (by key or by core)."""
+    row = keys[0] if phrase.kind == "key" else keys[1]
+    return row is not None and all(row[i + k] == phrase.stems[k] for k in range(1, len(phrase.stems)))
+
+
+def _note_variant(match: GroupMatch, phrase: Phrase) -> None:
+    """Remember the name a surface spells when it is written otherwise ("Zełenskiego")."""
+    surface = match.surfaces[-1]
+    if surface.lower() != phrase.term.lower() or phrase.alone:
+        match.variants[surface] = phrase.term
 
 
 def _polish_form(term: str) -> tuple[str, ...] | None:
