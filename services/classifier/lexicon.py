@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from services.classifier.names import CORE_MARK, name_core, name_key, polish_core
+from services.classifier.names import CORE_MARK, name_core, name_key, word_keys
 from services.classifier.text import Token, is_polish, polish_stem, polish_stems, stems
 
 POLISH_MIN_STEM = 5  # letters a Polish stem keeps, unless the word is its own stem
@@ -207,16 +207,21 @@ class Lexicon:
         self, text: str, tokens: Sequence[Token], polish: bool
     ) -> tuple[list[str], list[str] | None] | None:
         """Name keys (and, in a Polish text, cores) of the capitalised tokens; "" elsewhere."""
+        global _last_keys
         if not self._by_key:
             return None
-        keys: list[str] = []
-        cores: list[str] | None = [] if polish else None
-        for token in tokens:
-            word = text[token.start : token.end]
-            capital = word[:1].isupper()
-            keys.append(name_key(word) if capital else "")
-            if cores is not None:
-                cores.append(polish_core(word) if capital else "")
+        last = _last_keys
+        if last[0] == text and last[1] is tokens and (last[3] is not None or not polish):
+            return last[2], last[3]  # every derived topic's lexicon reads the same article
+        keys = [""] * len(tokens)
+        cores = [""] * len(tokens) if polish else None
+        for index, token in enumerate(tokens):
+            if text[token.start].isupper():
+                key, core = word_keys(text[token.start : token.end])
+                keys[index] = key
+                if cores is not None:
+                    cores[index] = core
+        _last_keys = (text, tokens, keys, cores)
         return keys, cores
 
     def _in_other_name(self, text: str, tokens: Sequence[Token], after: int, title_end: int) -> bool:
@@ -239,6 +244,9 @@ class Lexicon:
             return None
         lowered = text.lower()
         return [polish_stem(lowered[t.start : t.end]) for t in tokens]
+
+
+_last_keys: tuple[str, Sequence[Token] | None, list[str], list[str] | None] = ("", None, [], None)
 
 
 def _title_case(title: str) -> bool:

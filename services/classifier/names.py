@@ -96,6 +96,15 @@ def name_core(word: str) -> str:
     return key
 
 
-def is_core_term(term: str) -> bool:
-    """Whether a listed term is a multi-word name's distinctive word (``CORE_MARK``)."""
-    return term.startswith(CORE_MARK)
+_word_keys: dict[str, tuple[str, str]] = {}  # a word as written -> (key, Polish core)
+WORD_CACHE_SIZE = 200_000
+
+
+def word_keys(word: str) -> tuple[str, str]:
+    """``name_key`` and ``polish_core`` of a text's word, cached: news repeats its names."""
+    found = _word_keys.get(word)
+    if found is None:
+        found = (name_key(word), polish_core(word))
+        if len(_word_keys) < WORD_CACHE_SIZE:
+            _word_keys[word] = found
+    return found

@@ -315,7 +315,8 @@ class TopicScorer:
         z: float,
     ) -> dict[str, Any]:
         evidence = [
-            f"{self._labels[g]}: {', '.join(_as_matched(matches[g], s, self._labels[g]) for s in matches[g].surfaces)}"
+            f"{self._labels[g]}: "
+            f"{', '.join(_as_matched(matches[g], s, self._labels[g]) for s in matches[g].surfaces)}"
             for g in self._evidence_groups
             if g in matches
         ]
