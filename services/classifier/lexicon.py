@@ -149,6 +149,8 @@ class Lexicon:
                     n = len(phrase.stems)
                     if phrase.group in claimed or i + n > count:
                         continue
+                    if phrase.kind != "stem" and phrase.kind != "polish" and claimed:
+                        continue  # a word is one name: spelt as a group lists it, it is that group's
                     if self._exclusive and n < advance:
                         break  # a longer phrase took these words (candidates: longest first)
                     if n > 1:

@@ -39,7 +39,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from services.classifier.background import Background, shipped
-from services.classifier.names import CORE_MARK, name_key
+from services.classifier.names import CORE_MARK
 from services.classifier.text import STOP_STEMS, content_stems, stem, stems
 from shared.topics import Reference, Refinements, TermGroup
 
@@ -155,13 +155,6 @@ def derive_refinements(
                if _term_key(c) not in known and not known.add(_term_key(c))]  # type: ignore[func-returns-value]
         described = set(own) if references else set()  # a description alone is all it has
         concepts += own
-    # A name the texts spell two ways ("Zelenskyy", "Zelensky") is one name: the actor's,
-    # not also a subject word.
-    entity_keys = {name_key(w) for terms in entities.values() for t in terms for w in t.split()} - {""}
-    import os
-    if os.environ.get("NAMES8_MERGE"):
-        concepts = [c for c in concepts if " " in c or name_key(c) not in entity_keys
-                    or not _written_as_name(c, texts)]
     _spell_out_acronyms(entities, concepts)
     target = TARGET_RATE
     core = _core_terms(concepts, [ref.text for ref in references])

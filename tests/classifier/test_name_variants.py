@@ -138,3 +138,12 @@ def test_an_explanation_shows_the_name_as_matched() -> None:
                           "Prezydent Ukrainy Wołodymyr Zełenski przemawiał przed parlamentem.")
     assert any("Zełenskiego (Zelenskyy)" in line for line in result.explanation["evidence"])
     assert "Zełenskiego (Zelenskyy)" in result.explanation["summary"]
+
+
+def test_a_word_is_one_name_spelt_as_a_group_lists_it() -> None:
+    """References spelling one man "Zelenskyy" and "Zelensky" gave two groups; a text's
+    "Zelensky" stays the group that lists that spelling, and is not also the other."""
+    groups = [("entity:Zelenskyy", ["Zelenskyy"]), ("concept:zelensky", ["zelensky"])]
+    lexicon = Lexicon(groups, exclusive=True, names=[name for name, _ in groups])
+    assert _groups(lexicon, "Zelensky presses Ukraine's case in Brussels.") == {"concept:zelensky": ["Zelensky"]}
+    assert _groups(lexicon, "Zelenskiy hails UK support in London.") == {"entity:Zelenskyy": ["Zelenskiy"]}
