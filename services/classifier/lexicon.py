@@ -75,6 +75,7 @@ class Lexicon:
     def __init__(
         self, groups: Iterable[tuple[str, Sequence[str]]], *, polish: bool = False,
         senses: Iterable[str] = (), exclusive: bool = False, names: Iterable[str] = (),
+        ordinary: Iterable[str] = (),
     ) -> None:
         sense_groups = frozenset(senses)
         name_groups = frozenset(names)
@@ -85,6 +86,8 @@ class Lexicon:
         self._by_core: dict[str, list[Phrase]] = defaultdict(list)
         self._name_stems: set[str] = set()  # every word of the names: "Storm" beside "Nicole"
         self._alone = False  # some name has a distinctive word matched alone
+        # Stems the topic's texts write lowercase: "Hurricane" may stand before "Nicole".
+        self._ordinary = frozenset(ordinary)
         self.group_names: list[str] = []
         for name, terms in groups:
             self.group_names.append(name)
@@ -165,9 +168,10 @@ class Lexicon:
                     if phrase.exact and not _written_as(text, tokens, i, phrase.exact):
                         continue
                     if phrase.alone:
-                        if self._in_other_name(text, tokens, i + n, title_end):
+                        other = self._in_other_name(text, tokens, i, title_end)
+                        if other == "after":
                             refuted.add(phrase.term)
-                        else:
+                        elif not other:
                             alone.append((phrase, i))
                         continue
                     claimed.add(phrase.group)
@@ -226,19 +230,26 @@ class Lexicon:
         _last_keys = (text, tokens, keys, cores)
         return keys, cores
 
-    def _in_other_name(self, text: str, tokens: Sequence[Token], after: int, title_end: int) -> bool:
-        """Whether the word after a distinctive word is a capitalised name the topic does not
-        know, in the same sentence: "Nicole Kidman", not "Nicole. Florida ..." or "Nicole's".
-        A headline in title case ("Nicole Bears Down") capitalises every word: no evidence."""
-        if after >= len(tokens):
-            return False
-        nxt = tokens[after]
-        if nxt.start < title_end and _title_case(text[:title_end]):
-            return False
-        word = text[nxt.start : nxt.end]
-        between = text[tokens[after - 1].end : nxt.start]
-        return (word[:1].isupper() and not any(c in between for c in ".!?:;|\n–—(")
-                and nxt.stem not in self._name_stems)
+    def _in_other_name(self, text: str, tokens: Sequence[Token], at: int, title_end: int) -> str:
+        """Where a distinctive word (token ``at``) is part of another name: "after" when a
+        capitalised word follows in the same sentence that is none of the topic's name words
+        ("Nicole Kidman": someone's first name, so every "Nicole" of the text is hers), "before"
+        when one precedes that the references never write lowercase either ("Anna Nicole":
+        this mention only; "Hurricane Nicole" is the storm), else "". A headline in title case
+        ("Nicole Bears Down") capitalises every word: no evidence there."""
+        if tokens[at].start < title_end and _title_case(text[:title_end]):
+            return ""
+        sides = (("after", at + 1, self._name_stems), ("before", at - 1, self._name_stems | self._ordinary))
+        for side, other, allowed in sides:
+            if not 0 <= other < len(tokens):
+                continue
+            near = tokens[other]
+            first, second = sorted((tokens[at], near))
+            between = text[first.end : second.start]
+            if (text[near.start].isupper() and not any(c in between for c in ".!?:;|\n–—(\"“”")
+                    and near.stem not in allowed):
+                return side
+        return ""
 
     def _polish_stems(self, text: str, tokens: Sequence[Token]) -> list[str] | None:
         """The tokens' Polish stems when this lexicon reads Polish and the text is Polish."""

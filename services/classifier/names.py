@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
+
+from services.classifier.text import stem
 
 CORE_MARK = "~"  # "~Nicole": the distinctive word of a multi-word name, alone
 MIN_CORE = 4
@@ -108,3 +111,12 @@ def word_keys(word: str) -> tuple[str, str]:
         if len(_word_keys) < WORD_CACHE_SIZE:
             _word_keys[word] = found
     return found
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def lowercase_stems(texts: Iterable[str]) -> frozenset[str]:
+    """Stems of the words these texts write lowercase somewhere: ordinary words ("hurricane",
+    "storm"), which may stand before a name's distinctive word ("Hurricane Nicole")."""
+    return frozenset(stem(w) for text in texts for w in _WORD.findall(text) if w[0].islower())

@@ -498,18 +498,22 @@ def distinctive_words(terms: Sequence[str], texts: Sequence[str], ground: Backgr
     word (the references write it lowercase too, or ordinary news often: "storm", "tropical").
     None where two words are names ("Rishi Sunak"), or none is ("West Bank")."""
     found: list[str] = []
+    own = {tuple(stems(t)) for t in terms}
     for term in terms:
-        words = re.findall(r"[^\W\d_]+", term)
+        words = term.split()
         if len(words) < 2 or term.lower() in _all_places():
             continue
-        named = [w for w in words if len(w) >= CORE_MIN_LETTERS and _only_capitalised(w, texts)
-                 and ground.rate(_term_key(w)) <= SUBJECT_NAME_RATE and w.lower() not in _all_places()]
+        # A plain word of letters ("Nicole"): no acronym or edition ("LVII"), no compound
+        # ("Bankman-Fried"), no word the name already lists alone.
+        named = [w for w in words if len(w) >= CORE_MIN_LETTERS and w.isalpha() and not w.isupper()
+                 and _only_capitalised(w, texts) and ground.rate(_term_key(w)) <= SUBJECT_NAME_RATE
+                 and w.lower() not in _all_places()]
         others = [w for w in words if w not in named]
         if len(named) == 1 and others and all(
                 not _only_capitalised(w, texts) or ground.rate(_term_key(w)) >= ORDINARY_WORD_RATE
                 for w in others):
             found.append(named[0])
-    return list(dict.fromkeys(found))
+    return [w for w in dict.fromkeys(found) if (*stems(w),) not in own]
 
 
 def _only_capitalised(word: str, texts: Sequence[str]) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 
 from services.classifier.epithets import epithet_span, name_stems
 from services.classifier.lexicon import GroupMatch, Lexicon
+from services.classifier.names import lowercase_stems
 from services.classifier.salience import derive_refinements
 from services.classifier.similarity import PassageHit, PassageIndex
 from services.classifier.text import (
@@ -123,7 +124,10 @@ class TopicScorer:
         apart = set(self.refinements.penalize) if self.derived else set()
         self._lexicon = Lexicon(((g.name, g.terms) for g in groups if g.name not in apart),
                                 polish=not self.derived, senses=_sense_groups(self.refinements),
-                                exclusive=self.derived, names=self.refinements.names)
+                                exclusive=self.derived, names=self.refinements.names,
+                                ordinary=lowercase_stems(
+                                    [ref.text for ref in topic.references] + [topic.description or ""])
+                                if self.refinements.names else ())
         self._apart = Lexicon((g.name, g.terms) for g in groups if g.name in apart) if apart else None
         self._labels = {g.name: g.label for g in groups}
         self._weights = {

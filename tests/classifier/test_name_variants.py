@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from services.classifier.background import Background
 from services.classifier.lexicon import Lexicon
-from services.classifier.names import name_core, name_key, polish_core
+from services.classifier.names import lowercase_stems, name_core, name_key, polish_core
 from services.classifier.salience import derive_refinements, distinctive_words
 from services.classifier.scorer import TopicScorer
 from services.classifier.text import tokenize
@@ -65,10 +65,14 @@ def test_polish_cases_are_read_in_polish_texts_only_and_capitalised_words_only()
 STORM = "entity:Subtropical Storm Nicole"
 
 
+STORM_REFERENCE = ("Subtropical Storm Nicole is expected to become a hurricane before it makes "
+                   "landfall on the east coast of Florida; the storm's surge threatens Vero Beach.")
+
+
 def _storm_lexicon() -> Lexicon:
     terms = ["Subtropical Storm Nicole", "Tropical Storm Nicole", "~Nicole"]
     return Lexicon([(STORM, terms), ("entity:Florida", ["Florida"])], exclusive=True,
-                   names=[STORM, "entity:Florida"])
+                   names=[STORM, "entity:Florida"], ordinary=lowercase_stems([STORM_REFERENCE]))
 
 
 def test_a_multi_word_names_distinctive_word_matches_alone() -> None:
@@ -89,6 +93,9 @@ def test_a_multi_word_names_distinctive_word_matches_alone() -> None:
 def test_the_distinctive_word_is_no_part_of_another_name() -> None:
     lexicon = _storm_lexicon()
     assert _groups(lexicon, "Nicole Kidman stuns at the premiere of her new film in Los Angeles.") == {}
+    # Before it, a word the references never write lowercase is a first name, not "Hurricane".
+    assert _groups(lexicon, "A documentary on Anna Nicole premieres in Florida next week.") == {
+        "entity:Florida": ["Florida"]}
     # Once a text writes it as someone's name, its other mentions are that person too.
     assert _groups(lexicon, "Nicole Parker, a former FBI agent, left the bureau. Nicole said she "
                    "had lost faith in its leadership.") == {}
