@@ -152,5 +152,6 @@ def test_a_word_is_one_name_spelt_as_a_group_lists_it() -> None:
     "Zelensky" stays the group that lists that spelling, and is not also the other."""
     groups = [("entity:Zelenskyy", ["Zelenskyy"]), ("concept:zelensky", ["zelensky"])]
     lexicon = Lexicon(groups, exclusive=True, names=[name for name, _ in groups])
-    assert _groups(lexicon, "Zelensky presses Ukraine's case in Brussels.") == {"concept:zelensky": ["Zelensky"]}
+    assert _groups(lexicon, "Zelensky presses Ukraine's case in Brussels.") == {
+        "concept:zelensky": ["Zelensky"]}
     assert _groups(lexicon, "Zelenskiy hails UK support in London.") == {"entity:Zelenskyy": ["Zelenskiy"]}
