@@ -79,6 +79,7 @@ class Lexicon:
     ) -> None:
         sense_groups = frozenset(senses)
         name_groups = frozenset(names)
+        self._name_groups = name_groups
         self._exclusive = exclusive
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
         self._by_first_polish: dict[str, list[Phrase]] = defaultdict(list)
@@ -135,6 +136,8 @@ class Lexicon:
         alone: list[tuple[Phrase, int]] = []  # distinctive words matched, kept unless refuted
         refuted: set[str] = set()  # ... and those this text writes as part of another name
         covered: set[int] = set()  # tokens some phrase took (only tracked for ``alone``)
+        spelt_otherwise: list[tuple[Phrase, int]] = []  # names matched by key or core
+        spelt: dict[str, str] = {}  # key of a name word matched as a group lists it -> group
         count = len(tokens)
         i = 0
         while i < count:
@@ -175,6 +178,14 @@ class Lexicon:
                             alone.append((phrase, i))
                         continue
                     claimed.add(phrase.group)
+                    advance = max(advance, n)
+                    if self._alone:
+                        covered.update(range(i, i + n))
+                    if phrase.kind in ("key", "core"):
+                        spelt_otherwise.append((phrase, i))
+                        continue
+                    if keys is not None and phrase.group in self._name_groups:
+                        spelt.update((keys[0][i + k], phrase.group) for k in range(n) if keys[0][i + k])
                     match = found.get(phrase.group)
                     if match is None:
                         match = found[phrase.group] = GroupMatch(phrase.group)
@@ -186,25 +197,38 @@ class Lexicon:
                             _note_variant(match, phrase)
                     if tokens[i].start < title_end:
                         match.in_title = True
-                    advance = max(advance, n)
-                    if self._alone:
-                        covered.update(range(i, i + n))
                     if phrase.sense:
                         break  # "satellite state", "rockets to a record": no satellite, no rocket
             i += advance
+        for phrase, i in spelt_otherwise:
+            # The text's own spelling of the name decides its group: "President Volodymyr
+            # Zelensky" is the group of the text's "Zelensky", not also the one of "Zelenskyy".
+            group = next((spelt[k] for k in keys[0][i : i + len(phrase.stems)] if k in spelt),
+                         phrase.group) if keys is not None else phrase.group
+            self._add(found, group, phrase, i, text, tokens, title_end)
         for phrase, i in alone:
             if phrase.term in refuted or i in covered:
                 continue  # a longer name took the word ("Tropical Storm Nicole"), or another's
-            match = found.setdefault(phrase.group, GroupMatch(phrase.group))
-            match.positions.append(i)
-            match.positions.sort()
-            if phrase.stems not in match.phrases:
-                match.phrases.add(phrase.stems)
-                match.surfaces.append(text[tokens[i].start : tokens[i].end])
-                _note_variant(match, phrase)
-            if tokens[i].start < title_end:
-                match.in_title = True
+            self._add(found, phrase.group, phrase, i, text, tokens, title_end)
         return found
+
+    @staticmethod
+    def _add(found: dict[str, GroupMatch], group: str, phrase: Phrase, i: int, text: str,
+             tokens: Sequence[Token], title_end: int) -> None:
+        """Record a name matched by key or core (its surface noted as a variant)."""
+        match = found.setdefault(group, GroupMatch(group))
+        n = len(phrase.stems)
+        if i in match.positions:
+            return
+        match.positions.append(i)
+        match.positions.sort()
+        surface = text[tokens[i].start : tokens[i + n - 1].end]
+        if surface not in match.surfaces:
+            match.phrases.add(phrase.stems)
+            match.surfaces.append(surface)
+            _note_variant(match, phrase)
+        if tokens[i].start < title_end:
+            match.in_title = True
 
     def _polish_text(self, text: str) -> bool:
         return bool(self._by_core) and is_polish(text)
@@ -236,10 +260,11 @@ class Lexicon:
         ("Nicole Kidman": someone's first name, so every "Nicole" of the text is hers), "before"
         when one precedes that the references never write lowercase either ("Anna Nicole":
         this mention only; "Hurricane Nicole" is the storm), else "". A headline in title case
-        ("Nicole Bears Down") capitalises every word: no evidence there."""
-        if tokens[at].start < title_end and _title_case(text[:title_end]):
-            return ""
-        sides = (("after", at + 1, self._name_stems), ("before", at - 1, self._name_stems | self._ordinary))
+        ("Nicole Bears Down") capitalises every word: the word after is no evidence there, the
+        word before still is ("Yvette Nicole Brown On ...")."""
+        sides = [("before", at - 1, self._name_stems | self._ordinary)]
+        if not (tokens[at].start < title_end and _title_case(text[:title_end])):
+            sides.append(("after", at + 1, self._name_stems))
         for side, other, allowed in sides:
             if not 0 <= other < len(tokens):
                 continue

@@ -96,6 +96,7 @@ def test_the_distinctive_word_is_no_part_of_another_name() -> None:
     # Before it, a word the references never write lowercase is a first name, not "Hurricane".
     assert _groups(lexicon, "A documentary on Anna Nicole premieres in Florida next week.") == {
         "entity:Florida": ["Florida"]}
+    assert _groups(lexicon, "", title="Yvette Nicole Brown On The Frog And Toad Series | Interview") == {}
     # Once a text writes it as someone's name, its other mentions are that person too.
     assert _groups(lexicon, "Nicole Parker, a former FBI agent, left the bureau. Nicole said she "
                    "had lost faith in its leadership.") == {}
@@ -155,3 +156,10 @@ def test_a_word_is_one_name_spelt_as_a_group_lists_it() -> None:
     assert _groups(lexicon, "Zelensky presses Ukraine's case in Brussels.") == {
         "concept:zelensky": ["Zelensky"]}
     assert _groups(lexicon, "Zelenskiy hails UK support in London.") == {"entity:Zelenskyy": ["Zelenskiy"]}
+    # The text's own spelling decides: its "Zelensky" names the group listing that spelling,
+    # and so does its "President Volodymyr Zelensky" (the other group's phrase, spelt so).
+    groups = [("entity:Zelenskyy", ["Zelenskyy", "President Volodymyr Zelenskyy"]),
+              ("concept:zelensky", ["zelensky"])]
+    lexicon = Lexicon(groups, exclusive=True, names=[name for name, _ in groups])
+    assert set(_groups(lexicon, "President Volodymyr Zelensky said on Sunday that Zelensky's "
+                       "government would not cede land.")) == {"concept:zelensky"}
