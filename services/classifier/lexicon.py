@@ -79,7 +79,6 @@ class Lexicon:
     ) -> None:
         sense_groups = frozenset(senses)
         name_groups = frozenset(names)
-        self._name_groups = name_groups
         self._exclusive = exclusive
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
         self._by_first_polish: dict[str, list[Phrase]] = defaultdict(list)
@@ -137,7 +136,7 @@ class Lexicon:
         refuted: set[str] = set()  # ... and those this text writes as part of another name
         covered: set[int] = set()  # tokens some phrase took (only tracked for ``alone``)
         spelt_otherwise: list[tuple[Phrase, int]] = []  # names matched by key or core
-        spelt: dict[str, str] = {}  # key of a name word matched as a group lists it -> group
+        spelt: dict[str, str] = {}  # key of a capitalised word a group's own term matched -> group
         count = len(tokens)
         i = 0
         while i < count:
@@ -184,7 +183,7 @@ class Lexicon:
                     if phrase.kind in ("key", "core"):
                         spelt_otherwise.append((phrase, i))
                         continue
-                    if keys is not None and phrase.group in self._name_groups:
+                    if keys is not None:
                         spelt.update((keys[0][i + k], phrase.group) for k in range(n) if keys[0][i + k])
                     match = found.get(phrase.group)
                     if match is None:

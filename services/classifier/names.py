@@ -11,8 +11,8 @@ A derived topic takes its names from the references as they spell them ("Zelensk
   "Subtropical Storm Nicole".
 
 A **name key** makes the spellings one: letters folded to ASCII (``unicodedata``; "ł" by hand,
-it has no decomposition), "y" as "i" and doubled letters single (the Slavic final "-y", "-iy",
-"-yy", "-ij" are one "-i"), and the letters Polish writes for an English transliteration's ("w"
+it has no decomposition), "y" as "i" and "ii" as "i" (the Slavic final "-y", "-iy", "-yy",
+"-ij" are one "-i"; other doubled letters stay: "Grammy" is not the Polish "Gramy"), and the letters Polish writes for an English transliteration's ("w"
 for "v", "ch" for "kh", "dż" for "j"; its "y" for "i": "Floryda"). Both sides go through it, so
 a key only joins spellings that differ in those letters.
 
@@ -54,7 +54,7 @@ POLISH_ENDINGS = tuple(sorted(
 NAME_FINALS = frozenset("aeio")  # after keying, "y" is "i"
 _FOLDED = str.maketrans({"ł": "l", "Ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe",
                          "ı": "i", "’": "", "'": ""})
-_DOUBLE = re.compile(r"([a-z])\1+")
+_DOUBLE_I = re.compile(r"i{2,}")
 _SLAVIC_FINAL = re.compile(r"ij$")
 
 
@@ -72,7 +72,7 @@ def name_key(word: str) -> str:
     if not key.isalpha() or not key.isascii():
         return ""
     key = key.replace("kh", "ch").replace("w", "v").replace("y", "i")
-    key = _DOUBLE.sub(r"\1", key)
+    key = _DOUBLE_I.sub("i", key)
     key = _SLAVIC_FINAL.sub("i", key)
     return key if len(key) >= MIN_KEY else ""
 
