@@ -12,9 +12,10 @@ A derived topic takes its names from the references as they spell them ("Zelensk
 
 A **name key** makes the spellings one: letters folded to ASCII (``unicodedata``; "ł" by hand,
 it has no decomposition), "y" as "i" and "ii" as "i" (the Slavic final "-y", "-iy", "-yy",
-"-ij" are one "-i"; other doubled letters stay: "Grammy" is not the Polish "Gramy"), and the letters Polish writes for an English transliteration's ("w"
-for "v", "ch" for "kh", "dż" for "j"; its "y" for "i": "Floryda"). Both sides go through it, so
-a key only joins spellings that differ in those letters.
+"-ij" are one "-i"; other doubled letters stay: "Grammy" is not the Polish "Gramy"), and the
+letters Polish writes for an English transliteration's ("w" for "v", "ch" for "kh", "dż" for
+"j"; its "y" for "i": "Floryda"). Both sides go through it, so a key only joins spellings that
+differ in those letters.
 
 In a Polish text a name's **core** (its key less a case ending from ``POLISH_ENDINGS``, the
 nominal and adjectival endings of Polish declension; a fixed table of the grammar, not of any
