@@ -113,6 +113,9 @@ class Refinements:
     # ``places`` are the names that are places: a pair needs at least one that is not.
     names_together: float = 0.0
     places: tuple[str, ...] = ()
+    # Derived topics: groups whose terms are names, matched however a feed spells or inflects
+    # them ("Zełenskiego", "Zelenskiy" for "Zelensky": ``services.classifier.names``).
+    names: tuple[str, ...] = ()
 
     def clause_minimum(self, index: int) -> float:
         return self.min_groups[index] if index < len(self.min_groups) else 1.0

@@ -41,6 +41,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from services.classifier.background import Background, shipped
+from services.classifier.names import CORE_MARK
 from services.classifier.text import STOP_STEMS, content_stems, stem, stems
 from shared.topics import Reference, Refinements, TermGroup
 
@@ -85,6 +86,10 @@ CORE_SHARE = 0.7
 # are the subject: "Adani" beside "Hindenburg" is the story without any subject word.
 NAMES_TOGETHER = 1.0
 PREFIX_MERGE_MIN = 4  # "iran" is a prefix of "iranian": same entity
+# A multi-word name's distinctive word matches alone (``distinctive_words``): it has this many
+# letters at least, and the name's other words are ordinary (or this common in ordinary news).
+CORE_MIN_LETTERS = 4
+ORDINARY_WORD_RATE = 1e-3
 ACRONYM_MIN = 2
 INFLECTION_MIN_STEM = 5  # "ukrain" -> "ukrainian", "ukraini"; shorter stems are too ambiguous
 INFLECTION_MAX_ENDING = 3
@@ -215,15 +220,23 @@ def derive_refinements(
     minimums = tuple(0.0 if index < len(require) - 1 else 1.0 for index in range(len(require)))
     # Subject words written as names may stand for the actors; a place never does (where a
     # story happens says nothing of it: "Phoenix" beside "commercial" is any ad).
+    written_as_names = [g.name for g in concept_groups if _written_as_name(g.label, texts)]
     actors = tuple(g.name for g in concept_groups
-                   if _written_as_name(g.label, texts) and g.label.lower() not in _all_places())
+                   if g.name in written_as_names and g.label.lower() not in _all_places())
     places = tuple(g.name for g in entity_groups if _is_place(g.terms))
+    # A multi-word name's distinctive word matches alone ("Hurricane Nicole" for "Subtropical
+    # Storm Nicole"), added last: the name's weight and standing are the references' name's.
+    cores = {g.name: distinctive_words(g.terms, texts, ground) for g in entity_groups}
+    groups = [replace(g, terms=(*g.terms, *(f"{CORE_MARK}{w}" for w in cores[g.name]
+                                           if f"{CORE_MARK}{w}" not in g.terms)))
+              if cores.get(g.name) else g for g in groups]
     return Refinements(groups=tuple(groups), require=require, min_groups=minimums,
                        subject_names=named if len(require) > 1 else (), pooled_decay=POOLED_DECAY,
                        penalize=(EXCLUDED_GROUP,) if excluded else (),
                        actor_names=actors if len(require) > 1 else (),
                        event_names=events if len(require) > 1 else (),
-                       names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places)
+                       names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places,
+                       names=tuple(g.name for g in entity_groups) + tuple(written_as_names))
 
 
 def _unwanted_only(term: str, wanted: str, unwanted: str) -> bool:
@@ -549,6 +562,38 @@ def _written_as_name(term: str, texts: Sequence[str]) -> bool:
     pattern = re.compile(rf"\b{re.escape(term)}\b", re.IGNORECASE)
     found = [m.group(0) for text in texts for m in pattern.finditer(text)]
     return bool(found) and all(w[:1].isupper() for f in found for w in f.split())
+
+
+def distinctive_words(terms: Sequence[str], texts: Sequence[str], ground: Background) -> list[str]:
+    """The word that is the name in a multi-word name of ordinary words ("Nicole" of
+    "Subtropical Storm Nicole"): ordinary news seldom writes it (``SUBJECT_NAME_RATE``), the
+    references only ever write it capitalised, and every other word of the name is an ordinary
+    word (the references write it lowercase too, or ordinary news often: "storm", "tropical").
+    None where two words are names ("Rishi Sunak"), or none is ("West Bank")."""
+    found: list[str] = []
+    own = {tuple(stems(t)) for t in terms}
+    for term in terms:
+        words = term.split()
+        if len(words) < 2 or term.lower() in _all_places():
+            continue
+        # A plain word of letters ("Nicole"): no acronym or edition ("LVII"), no compound
+        # ("Bankman-Fried"), no word the name already lists alone.
+        named = [w for w in words if len(w) >= CORE_MIN_LETTERS and w.isalpha() and not w.isupper()
+                 and _only_capitalised(w, texts) and ground.rate(_term_key(w)) <= SUBJECT_NAME_RATE
+                 and w.lower() not in _all_places()]
+        others = [w for w in words if w not in named]
+        if len(named) == 1 and others and all(
+                not _only_capitalised(w, texts) or ground.rate(_term_key(w)) >= ORDINARY_WORD_RATE
+                for w in others):
+            found.append(named[0])
+    return [w for w in dict.fromkeys(found) if (*stems(w),) not in own]
+
+
+def _only_capitalised(word: str, texts: Sequence[str]) -> bool:
+    """Whether the references write a word capitalised wherever they write it."""
+    pattern = re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE)
+    found = [m.group(0) for text in texts for m in pattern.finditer(text)]
+    return bool(found) and all(f[:1].isupper() for f in found)
 
 
 def _term_variants(term: str, ground: Background) -> list[str]:

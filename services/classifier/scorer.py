@@ -26,6 +26,7 @@ from typing import Any
 
 from services.classifier.epithets import epithet_span, name_stems
 from services.classifier.lexicon import GroupMatch, Lexicon
+from services.classifier.names import lowercase_stems
 from services.classifier.salience import derive_refinements
 from services.classifier.similarity import PassageHit, PassageIndex
 from services.classifier.text import (
@@ -123,7 +124,10 @@ class TopicScorer:
         apart = set(self.refinements.penalize) if self.derived else set()
         self._lexicon = Lexicon(((g.name, g.terms) for g in groups if g.name not in apart),
                                 polish=not self.derived, senses=_sense_groups(self.refinements),
-                                exclusive=self.derived)
+                                exclusive=self.derived, names=self.refinements.names,
+                                ordinary=lowercase_stems(
+                                    [ref.text for ref in topic.references] + [topic.description or ""])
+                                if self.refinements.names else ())
         self._apart = Lexicon((g.name, g.terms) for g in groups if g.name in apart) if apart else None
         self._labels = {g.name: g.label for g in groups}
         self._weights = {
@@ -315,7 +319,8 @@ class TopicScorer:
         z: float,
     ) -> dict[str, Any]:
         evidence = [
-            f"{self._labels[g]}: {', '.join(matches[g].surfaces)}"
+            f"{self._labels[g]}: "
+            f"{', '.join(_as_matched(matches[g], s, self._labels[g]) for s in matches[g].surfaces)}"
             for g in self._evidence_groups
             if g in matches
         ]
@@ -364,7 +369,7 @@ class TopicScorer:
         if notes.located and notes.span > PROXIMITY_WINDOW:
             penalties.append(f"evidence scattered over {notes.span} words, not one passage")
         verdict = "relevant" if value >= self.topic.threshold else "not relevant"
-        found = [self._labels[g] for g in self._evidence_groups if g in matches][:4]
+        found = [self._found_label(g, matches[g]) for g in self._evidence_groups if g in matches][:4]
         reason = ", ".join(found) if found else "no topic terms"
         summary = f"{verdict} ({value:.2f}) to {self.topic.name}: {reason}"
         subject = self._subject_line(matches)
@@ -392,6 +397,12 @@ class TopicScorer:
         }
         return explanation
 
+
+    def _found_label(self, name: str, match: GroupMatch) -> str:
+        """A group's label; a name written otherwise shows as written: "Zełenskiego (zelensky)"."""
+        if match.surfaces and all(s in match.variants for s in match.surfaces):
+            return _as_matched(match, match.surfaces[0], self._labels[name])
+        return self._labels[name]
 
     def _subject_line(self, matches: dict[str, GroupMatch]) -> str:
         """Which part of the subject clause the text satisfied, as the analyst reads it."""
@@ -744,6 +755,12 @@ class TopicScorer:
         return " / ".join(names[:CLAUSE_LABEL_GROUPS]) + (" …" if len(names) > CLAUSE_LABEL_GROUPS else "")
 
 
+def _as_matched(match: GroupMatch, surface: str, label: str) -> str:
+    """A surface, with the name it spells when written otherwise ("Zełenskiego (Zelensky)"),
+    or the whole name when it is a multi-word name's word alone ("Nicole (Storm Nicole)")."""
+    return f"{surface} ({label})" if surface in match.variants else surface
+
+
 @dataclass(frozen=True)
 class _Notes:
     """What lowered a score, kept together for the explanation."""
@@ -855,6 +872,7 @@ def _resolve_aliases(
             target = matches.setdefault(group.counts_as, GroupMatch(group.counts_as))
             target.phrases |= match.phrases
             target.surfaces += [s for s in match.surfaces if s not in target.surfaces]
+            target.variants.update(match.variants)
             target.positions = sorted(target.positions + match.positions)
             target.in_title = target.in_title or match.in_title
     return matches
