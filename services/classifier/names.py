@@ -100,18 +100,13 @@ def name_core(word: str) -> str:
     return key
 
 
-_word_keys: dict[str, tuple[str, str]] = {}  # a word as written -> (key, Polish core)
 WORD_CACHE_SIZE = 200_000
 
 
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def word_keys(word: str) -> tuple[str, str]:
     """``name_key`` and ``polish_core`` of a text's word, cached: news repeats its names."""
-    found = _word_keys.get(word)
-    if found is None:
-        found = (name_key(word), polish_core(word))
-        if len(_word_keys) < WORD_CACHE_SIZE:
-            _word_keys[word] = found
-    return found
+    return name_key(word), polish_core(word)
 
 
 _WORD = re.compile(r"[^\W\d_]+")

@@ -579,21 +579,14 @@ def distinctive_words(terms: Sequence[str], texts: Sequence[str], ground: Backgr
         # A plain word of letters ("Nicole"): no acronym or edition ("LVII"), no compound
         # ("Bankman-Fried"), no word the name already lists alone.
         named = [w for w in words if len(w) >= CORE_MIN_LETTERS and w.isalpha() and not w.isupper()
-                 and _only_capitalised(w, texts) and ground.rate(_term_key(w)) <= SUBJECT_NAME_RATE
+                 and _written_as_name(w, texts) and ground.rate(_term_key(w)) <= SUBJECT_NAME_RATE
                  and w.lower() not in _all_places()]
         others = [w for w in words if w not in named]
         if len(named) == 1 and others and all(
-                not _only_capitalised(w, texts) or ground.rate(_term_key(w)) >= ORDINARY_WORD_RATE
+                not _written_as_name(w, texts) or ground.rate(_term_key(w)) >= ORDINARY_WORD_RATE
                 for w in others):
             found.append(named[0])
     return [w for w in dict.fromkeys(found) if (*stems(w),) not in own]
-
-
-def _only_capitalised(word: str, texts: Sequence[str]) -> bool:
-    """Whether the references write a word capitalised wherever they write it."""
-    pattern = re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE)
-    found = [m.group(0) for text in texts for m in pattern.finditer(text)]
-    return bool(found) and all(f[:1].isupper() for f in found)
 
 
 def _term_variants(term: str, ground: Background) -> list[str]:

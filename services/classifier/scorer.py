@@ -397,7 +397,6 @@ class TopicScorer:
         }
         return explanation
 
-
     def _found_label(self, name: str, match: GroupMatch) -> str:
         """A group's label; a name written otherwise shows as written: "Zełenskiego (zelensky)"."""
         if match.surfaces and all(s in match.variants for s in match.surfaces):
@@ -724,8 +723,7 @@ class TopicScorer:
 
     def _pair_weight(self, first: str, second: str) -> float:
         """Two names' weight together: the heavier's own, the other's beside it."""
-        heavy, light = sorted((first, second), key=lambda g: -self._weights.get(g, 1.0))
-        return sum(self._names_in_turn([heavy, light]))
+        return sum(self._names_in_turn([first, second]))
 
     def _located_clauses(
         self, matches: dict[str, GroupMatch], weak: set[str]
