@@ -28,6 +28,7 @@ from newswatch import (
 from newswatch.options import config_option, open_context
 from shared.exceptions import ConfigError, NewswatchError
 from shared.logs import configure_logging
+from shared.signals import exit_if_requested, request_exit
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -50,11 +51,12 @@ def stop_on_signals() -> threading.Event:
 
 def exit_on_signals() -> None:
     """One-shot commands (`--once`) end on SIGINT/SIGTERM by unwinding, not by dying: the
-    unwinding shuts the parse worker processes down, which a killed parent would orphan."""
-
+    unwinding shuts the parse worker processes down, which a killed parent would orphan.
+    The exit is also recorded, for the loops to raise again should the interrupted code
+    swallow the ``SystemExit`` (``shared.signals.request_exit``)."""
     def handle(signum: int, _frame: object) -> None:
         log.info("stopping on signal %s", signal.Signals(signum).name)
-        raise SystemExit(128 + signum)
+        request_exit(128 + signum)
 
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
@@ -99,6 +101,7 @@ def run(config_path: Path | None, once: bool, drain_timeout: str) -> None:
     summary = run_embedded(ctx, once=once, stop=threading.Event() if once else stop_on_signals(),
                            drain_timeout=timeout)
     if once:
+        exit_if_requested()  # a stop signal whose SystemExit the last steps swallowed
         click.echo(summary.render())
         problems = summary.problems()
         for line in problems:

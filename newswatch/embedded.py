@@ -100,6 +100,7 @@ def drain(ctx: AppContext) -> int:
     while True:
         done = queue.run_pending()
         notifier_service.tick(ctx)
+        signals.run_handlers()  # a stop signal's exit, should a job have swallowed it
         if done == 0 and queue.pending() == 0:
             return total
         total += done
@@ -124,6 +125,7 @@ def finish_due(ctx: AppContext, timeout: float) -> list[Any]:
             return left
         log.info("waiting %.1fs for %d deliveries to retry", wait, len(left))
         time.sleep(min(wait, TICK_EVERY))
+        signals.run_handlers()
         drain(ctx)
 
 
@@ -212,7 +214,7 @@ def _poll_while_processing(ctx: AppContext) -> tuple[PollStats, str | None]:
         while not child.done.is_set():
             if not queue.run_pending(limit=1):
                 child.done.wait(OVERLAP_WAIT)
-            signals.run_handlers()  # a SIGTERM another thread caught ends the wait now
+            signals.run_handlers()  # a SIGTERM another thread caught, or a job swallowed
         try:
             return child.finish(), None
         except poll_child.PollFailed as exc:

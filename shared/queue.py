@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from shared import signals
 from shared.exceptions import QueueError
 from shared.jobs import JOB_TIMEOUT, queue_for
 
@@ -187,6 +188,7 @@ class InlineQueue:
                 except Exception:  # noqa: BLE001 - a failed job must not stop the loop
                     log.exception("job failed job=%s args=%s", job, args)
             done += 1
+            signals.exit_if_requested()  # a stop signal's SystemExit the job swallowed
         return done
 
 

@@ -11,6 +11,10 @@ main thread:
 * ``run_handlers``: a main thread that waits in a loop of short waits asks CPython to run
   the handlers of signals caught meanwhile by any thread (numpy's OpenBLAS pool, which no
   mask of ours reaches), instead of trusting its eval loop to notice.
+* ``request_exit`` / ``exit_if_requested``: a handler that raises ``SystemExit`` can fire
+  inside code that swallows it (seen: inside a C extension's module init, mid-import,
+  under a classify job: `run --once` then ran on to the end and exited 0). The handler also
+  records the request, and the main loop's safe points raise it again.
 * ``through_loop``: an asyncio main thread cannot keep every thread off the signals
   (executors and multiprocessing start their own), so the loop takes them through its
   wakeup fd, which the C-level handler writes from any thread, and runs the Python handler
@@ -19,15 +23,39 @@ main thread:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    import asyncio
 
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+_exit_code: int | None = None  # set by request_exit: the code a stop signal asked to exit with
+
+
+def request_exit(code: int) -> NoReturn:
+    """From a stop signal's handler: exit with ``code`` now (``SystemExit``) and, should the
+    code the handler interrupted swallow that, at the next ``exit_if_requested``."""
+    global _exit_code
+    _exit_code = code
+    raise SystemExit(code)
+
+
+def exit_if_requested() -> None:
+    """Raise the ``SystemExit`` a stop signal asked for, if it has not ended the process."""
+    if _exit_code is not None:
+        raise SystemExit(_exit_code)
+
+
+def forget_exit_request() -> None:
+    """A forked child starts with no request of its parent's (and tests reset it)."""
+    global _exit_code
+    _exit_code = None
 
 
 def start_daemon(target: Callable[..., Any], *args: Any, name: str) -> threading.Thread:
@@ -54,9 +82,11 @@ def run_handlers() -> None:
     ``signal.pthread_sigmask`` calls ``PyErr_CheckSignals`` after changing the mask (CPython's
     signalmodule.c: "if signals was unblocked, signal handlers have been called"), which runs
     every tripped handler whatever the eval loop's flags say; the empty change costs one
-    syscall. A handler's exception (``SystemExit``) propagates from here."""
+    syscall. A handler's exception (``SystemExit``) propagates from here, and so does an exit
+    requested earlier whose ``SystemExit`` was swallowed (``exit_if_requested``)."""
     if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
         signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    exit_if_requested()
 
 
 @contextlib.contextmanager

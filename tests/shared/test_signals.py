@@ -5,6 +5,7 @@ to: helper threads never take them, and an asyncio loop runs them through its wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,16 @@ import time
 
 import pytest
 
-from shared.signals import STOP_SIGNALS, start_daemon, through_loop
+from shared import jobs
+from shared.queue import InlineQueue
+from shared.signals import (
+    STOP_SIGNALS,
+    forget_exit_request,
+    request_exit,
+    run_handlers,
+    start_daemon,
+    through_loop,
+)
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX only")
 
@@ -96,3 +106,33 @@ def test_an_asyncio_main_thread_takes_a_sigterm_another_thread_caught() -> None:
         os.close(read_fd)
         os.close(write_fd)
 
+
+
+def _swallowing_job() -> None:
+    """A job whose code swallows the handler's SystemExit, as a C extension's module init
+    did mid-import (the `run --once` that ran on to the end after SIGTERM and exited 0)."""
+    with contextlib.suppress(SystemExit):
+        signal.raise_signal(signal.SIGTERM)
+
+
+def test_an_exit_a_job_swallowed_is_raised_again_after_the_job(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    job = "tests.shared.test_signals._swallowing_job"
+    monkeypatch.setitem(jobs.QUEUE_FOR_JOB, job, "classify")
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: request_exit(128 + signum))
+    queue = InlineQueue()
+    try:
+        queue.enqueue(job)
+        queue.enqueue(job)
+
+        with pytest.raises(SystemExit) as stopped:
+            queue.run_pending()
+
+        assert stopped.value.code == 128 + signal.SIGTERM
+        assert queue.pending() == 1  # the next job did not start
+        with pytest.raises(SystemExit):
+            run_handlers()  # and every later safe point says so too
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        forget_exit_request()
+    run_handlers()  # forgotten: nothing raised
