@@ -179,6 +179,8 @@ def _send(
     started = time.monotonic()
     try:
         channel = senders.channel_for(ctx, subscription)
+        if not _renew(ctx, table, claim):
+            return "lost"
         receipt = channel.send(message, key, store.utcnow())
     except DeliveryError as exc:
         return _settle(ctx, table, claim, exc, _ms(started))
@@ -187,6 +189,19 @@ def _send(
         error = TransientDeliveryError(f"internal error: {type(exc).__name__}")
         return _settle(ctx, table, claim, error, _ms(started))
     return _settle(ctx, table, claim, receipt, _ms(started))
+
+
+def _renew(ctx: AppContext, table: str, claim: Claim) -> bool:
+    """The lease restarts now, before the send: a slow start (imports, a loaded machine)
+    must not let the housekeeping tick hand the row to another worker while this one sends
+    it too. A claim already lost is not sent here (the worker that took it sends it)."""
+    with ctx.engine.begin() as conn:
+        renewed = store.renew_claim(conn, table, claim.row_id, claim.token, store.utcnow(),
+                                    ctx.config.notifier.lease)
+    if not renewed:
+        log.warning("%s %d lease lost before sending; left to the worker that took it",
+                    table, claim.row_id)
+    return renewed
 
 
 def _ms(started: float) -> int:

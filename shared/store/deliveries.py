@@ -224,6 +224,21 @@ def sending_claims(conn: Connection) -> list[Row[Any]]:
     return list(conn.execute(union_all(*parts)))
 
 
+def renew_claim(
+    conn: Connection, kind: str, row_id: int, token: str, now: datetime, lease: timedelta,
+) -> bool:
+    """Restart a claim's lease just before the send, so the lease covers the send itself,
+    not the preparation before it (a worker's first job imports its channel's libraries).
+    False when the claim was lost meanwhile (reclaimed and maybe sent by another worker):
+    then the caller must not send."""
+    table = deliveries if kind == "delivery" else digests
+    return conn.execute(
+        update(table).where(table.c.id == row_id, table.c.status == "sending",
+                            table.c.claim_token == token)
+        .values(lease_until=now + lease)
+    ).rowcount == 1
+
+
 def reclaim_orphan(conn: Connection, kind: str, row_id: int, token: str, now: datetime) -> bool:
     """A 'sending' row whose owner process is known dead: back to retry now ('lost')."""
     table = deliveries if kind == "delivery" else digests

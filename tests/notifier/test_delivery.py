@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from services.notifier import jobs, service
+from services.notifier import jobs, senders, service
 from services.notifier.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from shared import store
 from shared.context import AppContext
@@ -215,6 +216,47 @@ def test_expired_lease_is_reclaimed_and_sent_once(pg_clean: str, receiver: Recei
     ctx.queue.run_pending()  # type: ignore[attr-defined]
     assert len(receiver.ok()) == 1
     assert [a.outcome for a in attempts(ctx, delivery_id)] == ["lost", "sent"]
+
+
+def test_a_slow_start_past_the_lease_does_not_send_twice(
+    pg_clean: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tick reclaims a lease that ran out while the job was still getting ready (its
+    first job imports the channel's libraries; a loaded machine): the job sees its claim is
+    gone and does not send, and the tick's re-send is the only message (seen as a duplicate
+    under load before the lease was renewed just before the send)."""
+    ctx = slack_ctx(pg_clean, receiver, lease="1s")
+    delivery_id = add_article(ctx, "Slow to start", subscription="ops")
+    real = senders.channel_for
+
+    def slow_start(ctx_: AppContext, subscription: Any) -> Any:
+        time.sleep(1.2)  # the lease runs out meanwhile, and the tick sees it
+        assert service.tick(ctx).reclaimed == [("delivery", delivery_id)]
+        return real(ctx_, subscription)
+
+    monkeypatch.setattr(senders, "channel_for", slow_start)
+    assert jobs.deliver_with(ctx, delivery_id) == "lost"
+    assert receiver.ok() == []
+    monkeypatch.setattr(senders, "channel_for", real)
+
+    ctx.queue.run_pending()  # type: ignore[attr-defined]  # the job the tick enqueued
+    assert len(receiver.ok()) == 1 and delivery(ctx, delivery_id).status == "sent"
+    assert [a.outcome for a in attempts(ctx, delivery_id)] == ["lost", "sent"]
+
+
+def test_the_lease_restarts_just_before_the_send(pg_clean: str, receiver: Receiver) -> None:
+    ctx = slack_ctx(pg_clean, receiver, lease="60s")
+    delivery_id = add_article(ctx, "Renewed", subscription="ops")
+    with ctx.engine.begin() as conn:
+        token = store.claim_delivery(conn, delivery_id, store.utcnow(), timedelta(seconds=1))
+    assert token is not None
+    claim = jobs.Claim(delivery_id, token, "ops", 1, store.utcnow())
+
+    assert jobs._renew(ctx, "delivery", claim)  # the configured lease, from now
+    lease_until = store.as_utc(delivery(ctx, delivery_id).lease_until)
+    assert lease_until is not None and lease_until > store.utcnow() + timedelta(seconds=50)
+    assert not jobs._renew(ctx, "delivery", jobs.Claim(delivery_id, "someone-else", "ops", 1,
+                                                       store.utcnow()))
 
 
 def test_failed_delivery_can_be_retried(pg_clean: str, receiver: Receiver) -> None:
