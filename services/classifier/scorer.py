@@ -135,6 +135,7 @@ class TopicScorer:
             for g in groups
         }
         self._given = {g.name: g.given for g in groups if g.given}
+        self._outside_headline = {g.name: g.outside_headline for g in groups if g.outside_headline < 1.0}
         # Derived topics: the actors' names and the names that are the subject, read apart
         # where written as an epithet ("Grammy-winning producer").
         actors = self.refinements.require[0] if self.refinements.require else ()
@@ -628,6 +629,8 @@ class TopicScorer:
         for other, beside in self._given.get(name, ()):
             if other in matches:
                 weight = min(weight, beside * self.topic.learned_weights.get(name, 1.0))
+        if name in matches and not matches[name].in_title:
+            weight *= self._outside_headline.get(name, 1.0)
         return weight
 
     def _names_together(self, matches: dict[str, GroupMatch]) -> tuple[str, ...]:
