@@ -479,7 +479,22 @@ def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[s
     places = _all_places()
     written = [_undot(text) for text in texts]
     return {label for label, terms in entities.items()
-            if not any(t.lower() in places for t in terms) and _named_in_most(terms, written)}
+            if not any(t.lower() in places for t in terms) and _named_in_most(terms, written)
+            and not _written_as_place(terms, written)}
+
+
+# "in the occupied West Bank", "across the Donbas", "near Bakhmut": a name the texts mostly
+# write after a preposition of place is where things happen, though no gazetteer lists it.
+_LOCATIVE = re.compile(r"\b(?:in|at|near|across|into|throughout|around)\s+(?:the\s+)?(?:[a-z]+\s+)?$")
+PLACE_USE_SHARE = 0.5
+
+
+def _written_as_place(terms: Sequence[str], texts: Sequence[str]) -> bool:
+    """Whether most of the places the texts write a name follow a preposition of place."""
+    pattern = _name_pattern(terms)
+    uses = [bool(_LOCATIVE.search(text[max(0, m.start() - 40):m.start()]))
+            for text in texts for m in pattern.finditer(text)]
+    return bool(uses) and sum(uses) >= PLACE_USE_SHARE * len(uses)
 
 
 def _story_places(entities: dict[str, list[str]], references: Sequence[str]) -> set[str]:
