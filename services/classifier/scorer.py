@@ -350,10 +350,10 @@ class TopicScorer:
             alone = " (weak evidence alone never alerts)" if (
                 notes.subject_weak and clause == self.refinements.require[-1]) else ""
             penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}{alone}")
-        subject = self.refinements.require[-1] if self.refinements.require else ()
-        if subject in notes.weakly + notes.missing:
+        subject_clause = self.refinements.require[-1] if self.refinements.require else ()
+        if subject_clause in notes.weakly + notes.missing:
             # Why everyday words counted less: they are no headline's words.
-            common = [g for g in subject if g in matches and not matches[g].in_title
+            common = [g for g in subject_clause if g in matches and not matches[g].in_title
                       and self._outside_headline.get(g, 1.0) < 1.0]
             if common:
                 said = ", ".join(dict.fromkeys(s for g in common for s in matches[g].surfaces))
