@@ -67,6 +67,11 @@ class TermGroup:
     # Derived subject terms: the lower weight they carry beside a name they keep company with
     # in ordinary news ("allies" beside "Ukraine"), as (group name, weight) pairs.
     given: tuple[tuple[str, float], ...] = ()
+    # Derived subject terms that ordinary news uses nearly as readily as the topic's texts do
+    # ("border", "north" for an earthquake): the share of their weight they keep where no
+    # headline names them (``salience.DISTINCT_LIFT``). A headline says what the article is
+    # about; the same word further down is any story of the topic's places and people.
+    outside_headline: float = 1.0
 
 
 @dataclass(frozen=True)

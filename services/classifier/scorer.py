@@ -135,6 +135,7 @@ class TopicScorer:
             for g in groups
         }
         self._given = {g.name: g.given for g in groups if g.given}
+        self._outside_headline = {g.name: g.outside_headline for g in groups if g.outside_headline < 1.0}
         # Derived topics: the actors' names and the names that are the subject, read apart
         # where written as an epithet ("Grammy-winning producer").
         actors = self.refinements.require[0] if self.refinements.require else ()
@@ -349,6 +350,15 @@ class TopicScorer:
             alone = " (weak evidence alone never alerts)" if (
                 notes.subject_weak and clause == self.refinements.require[-1]) else ""
             penalties.append(f"only weak evidence for {self._clause_label(clause)}: {said}{alone}")
+        subject_clause = self.refinements.require[-1] if self.refinements.require else ()
+        if subject_clause in notes.weakly + notes.missing:
+            # Why everyday words counted less: they are no headline's words.
+            common = [g for g in subject_clause if g in matches and not matches[g].in_title
+                      and self._outside_headline.get(g, 1.0) < 1.0]
+            if common:
+                said = ", ".join(dict.fromkeys(s for g in common for s in matches[g].surfaces))
+                penalties.append(f"'{said}' outside the headline counts less: ordinary news uses it "
+                                 f"nearly as often as the topic's texts")
         # A name read apart as an epithet explains why it did not count: say so first.
         penalties[:0] = [f"'{said}' is an epithet (who someone is), not the event: not counted"
                          for said in notes.epithets]
@@ -628,6 +638,8 @@ class TopicScorer:
         for other, beside in self._given.get(name, ()):
             if other in matches:
                 weight = min(weight, beside * self.topic.learned_weights.get(name, 1.0))
+        if name in matches and not matches[name].in_title:
+            weight *= self._outside_headline.get(name, 1.0)
         return weight
 
     def _names_together(self, matches: dict[str, GroupMatch]) -> tuple[str, ...]:
