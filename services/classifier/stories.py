@@ -314,7 +314,9 @@ class _Centroid:
         if self.square <= 0.0:
             return 0.0
         weights = self.weights
-        dot = sum(value * weights[t] for t, value in unit.items() if t in weights)
+        # A list, not a generator: the same floats summed in the same order, without a
+        # generator resumed per term (the developing-story test asks this of every big story).
+        dot = sum([value * weights[t] for t, value in unit.items() if t in weights])
         return dot / math.sqrt(self.square)
 
 
@@ -571,8 +573,8 @@ class _TermIndex:
         if not walked:
             return []
         dots = np.zeros(len(self.entries))
-        _scatter(dots, walked)
-        rows = np.flatnonzero(dots)  # what the walk reached: every product is positive
+        rows = _scatter(dots, walked)  # what the walk reached, ascending (a sort of its few
+        # rows: ``flatnonzero`` of the window-long dots was most of the scatter's cost)
         rows = rows[self.alive[rows] & ~(np.abs(self.at[rows] - at) > span)]
         stale = rows[~self.normed[rows]]
         if len(stale):
@@ -611,11 +613,12 @@ class _TermIndex:
 def _scatter(
     dots: npt.NDArray[np.float64], postings: list[tuple[_Postings, float]],
     only: npt.NDArray[np.int64] | None = None,
-) -> None:
+) -> npt.NDArray[np.int64]:
     """Add ``weight * row weight`` of each posting to ``dots``, posting after posting (so each
     row's sum is added up in the same order as a loop over the terms would). With ``only``
     (ascending rows), a posting much longer than it adds to those rows alone: a common term's
-    postings span the window, the candidates are a few rows of it."""
+    postings span the window, the candidates are a few rows of it. Returns the rows added
+    to (without ``only``: ascending, each once)."""
     rows: list[npt.NDArray[np.int64]] = []
     weights: list[npt.NDArray[np.float64]] = []
     for bucket, _ in postings:
@@ -627,7 +630,12 @@ def _scatter(
         rows.append(these)
         weights.append(those)
     query = np.repeat([weight for _, weight in postings], [len(r) for r in rows])
-    np.add.at(dots, np.concatenate(rows), query * np.concatenate(weights))
+    reached = np.concatenate(rows)
+    np.add.at(dots, reached, query * np.concatenate(weights))
+    if only is not None or not len(reached):
+        return reached
+    reached.sort()
+    return reached[np.concatenate(([True], reached[1:] != reached[:-1]))]
 
 
 class StoryIndex:
