@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import logging
 import math
 import re
@@ -536,12 +537,18 @@ class _TermIndex:
         if not terms or not self.live:
             return []
         doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
-        idf: dict[str, float] = {}
+        unseen = log(top / 1.0) + 1.0  # the IDF of a term no live row has
         query: dict[str, float] = {}
+        present: list[tuple[str, float, float]] = []  # (term, query weight, IDF) in the window
         square = 0.0  # added up in order, as ``sum`` would
         for t, w in terms.items():
-            idf[t] = weight = log(top / (1.0 + doc_freq.get(t, 0))) + 1.0
-            query[t] = weight = w * weight
+            freq = doc_freq.get(t)
+            if freq is None:
+                query[t] = weight = w * unseen
+            else:
+                idf = log(top / (1.0 + freq)) + 1.0
+                query[t] = weight = w * idf
+                present.append((t, weight, idf))
             square += weight * weight
         query_norm = math.sqrt(square) or 1.0
         self._query = (terms, self.changes, query, query_norm)
@@ -551,22 +558,26 @@ class _TermIndex:
         # terms only add to rows already found, and only to rows they can still lift over
         # ``floor``. Exact up to the IDF drift ``PEAK_SLACK`` covers.
         peak = self.peak
-        bound = {t: query[t] / query_norm * min(1.0, PEAK_SLACK * peak.get(t, 1.0))
-                 for t in query if t in doc_freq}
-        order = sorted(bound, key=bound.__getitem__, reverse=True)
-        rest = [0.0] * (len(order) + 1)
-        for i in range(len(order) - 1, -1, -1):
-            rest[i] = rest[i + 1] + bound[order[i]]
+        bounds: list[float] = []
+        for t, weight, _ in present:
+            slack = PEAK_SLACK * peak.get(t, 1.0)
+            bounds.append(weight / query_norm * (slack if slack < 1.0 else 1.0))  # min(1, slack)
+        order = sorted(range(len(present)), key=bounds.__getitem__, reverse=True)
+        # rest[i]: the bounds of order[i:], summed from the last one (as a loop back would)
+        rest = list(itertools.accumulate([bounds[i] for i in reversed(order)], initial=0.0))
+        rest.reverse()
         cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
         walked: list[tuple[_Postings, float]] = []
         looked_up: list[tuple[_Postings, float]] = []
         walked_terms: list[str] = []
         headroom = 0.0
-        for i, term in enumerate(order):
-            pair = (self.postings[term], query[term] * idf[term])
+        postings = self.postings
+        for i, at_order in enumerate(order):
+            term, weight, idf = present[at_order]
+            pair = (postings[term], weight * idf)
             if i >= WALK_TERMS or rest[i] < floor or doc_freq[term] > cap:
                 looked_up.append(pair)
-                headroom += bound[term]
+                headroom += bounds[at_order]
             else:
                 walked.append(pair)
                 walked_terms.append(term)
