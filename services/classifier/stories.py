@@ -311,13 +311,20 @@ class _Centroid:
                 weights.pop(term, None)
         self.size += int(sign)
 
-    def cosine(self, unit: dict[str, float]) -> float:
+    def cosine(self, unit: dict[str, float], position: dict[str, int] | None = None) -> float:
+        """With ``position`` (the rank of each term of ``unit``), only the shared terms are
+        walked, in ``unit``'s order: the same floats summed in the same order, for the few
+        terms a report shares with each big story the developing-story test tries."""
         if self.square <= 0.0:
             return 0.0
         weights = self.weights
-        # A list, not a generator: the same floats summed in the same order, without a
-        # generator resumed per term (the developing-story test asks this of every big story).
-        dot = sum([value * weights[t] for t, value in unit.items() if t in weights])
+        if position is None:
+            dot = sum([value * weights[t] for t, value in unit.items() if t in weights])
+        else:
+            shared = weights.keys() & unit.keys()  # in C, over the smaller of the two
+            if not shared:
+                return 0.0
+            dot = sum([unit[t] * weights[t] for t in sorted(shared, key=position.__getitem__)])
         return dot / math.sqrt(self.square)
 
 
@@ -915,11 +922,12 @@ class StoryIndex:
             if story_id not in candidates and (not named or named & story_names):
                 candidates[story_id] = None
         best: _Candidate | None = None
+        position = {t: i for i, t in enumerate(unit)}
         for story_id, key in candidates.items():
             centroid = self._centroids.get(story_id)
             if centroid is None or centroid.size < DEVELOPING_MIN_SIZE:
                 continue
-            closeness = centroid.cosine(unit)
+            closeness = centroid.cosine(unit, position)
             if (closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity)
                     and not _new_headline(unit, title, centroid, closeness)
                     and not self._elsewhere(title & names, centroid, closeness)):
