@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 MERSENNE_PRIME = (1 << 61) - 1
 MAX_HASH = (1 << 32) - 1
-BATCH_TEXTS = 256  # texts per numpy pass of ``MinHash.batch``: a few MB of products at most
+BATCH_TEXTS = 32  # texts per numpy pass of ``MinHash.batch``: products in cache (256: slower)
 INTEGRATION_POINTS = 257  # trapezoids for the error integrals; (b, r) is stable well before
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import logging
 import math
 import re
@@ -310,11 +311,20 @@ class _Centroid:
                 weights.pop(term, None)
         self.size += int(sign)
 
-    def cosine(self, unit: dict[str, float]) -> float:
+    def cosine(self, unit: dict[str, float], position: dict[str, int] | None = None) -> float:
+        """With ``position`` (the rank of each term of ``unit``), only the shared terms are
+        walked, in ``unit``'s order: the same floats summed in the same order, for the few
+        terms a report shares with each big story the developing-story test tries."""
         if self.square <= 0.0:
             return 0.0
         weights = self.weights
-        dot = sum(value * weights[t] for t, value in unit.items() if t in weights)
+        if position is None:
+            dot = sum([value * weights[t] for t, value in unit.items() if t in weights])
+        else:
+            shared = weights.keys() & unit.keys()  # in C, over the smaller of the two
+            if not shared:
+                return 0.0
+            dot = sum([unit[t] * weights[t] for t in sorted(shared, key=position.__getitem__)])
         return dot / math.sqrt(self.square)
 
 
@@ -534,12 +544,18 @@ class _TermIndex:
         if not terms or not self.live:
             return []
         doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
-        idf: dict[str, float] = {}
+        unseen = log(top / 1.0) + 1.0  # the IDF of a term no live row has
         query: dict[str, float] = {}
+        present: list[tuple[str, float, float]] = []  # (term, query weight, IDF) in the window
         square = 0.0  # added up in order, as ``sum`` would
         for t, w in terms.items():
-            idf[t] = weight = log(top / (1.0 + doc_freq.get(t, 0))) + 1.0
-            query[t] = weight = w * weight
+            freq = doc_freq.get(t)
+            if freq is None:
+                query[t] = weight = w * unseen
+            else:
+                idf = log(top / (1.0 + freq)) + 1.0
+                query[t] = weight = w * idf
+                present.append((t, weight, idf))
             square += weight * weight
         query_norm = math.sqrt(square) or 1.0
         self._query = (terms, self.changes, query, query_norm)
@@ -549,30 +565,34 @@ class _TermIndex:
         # terms only add to rows already found, and only to rows they can still lift over
         # ``floor``. Exact up to the IDF drift ``PEAK_SLACK`` covers.
         peak = self.peak
-        bound = {t: query[t] / query_norm * min(1.0, PEAK_SLACK * peak.get(t, 1.0))
-                 for t in query if t in doc_freq}
-        order = sorted(bound, key=bound.__getitem__, reverse=True)
-        rest = [0.0] * (len(order) + 1)
-        for i in range(len(order) - 1, -1, -1):
-            rest[i] = rest[i + 1] + bound[order[i]]
+        bounds: list[float] = []
+        for t, weight, _ in present:
+            slack = PEAK_SLACK * peak.get(t, 1.0)
+            bounds.append(weight / query_norm * (slack if slack < 1.0 else 1.0))  # min(1, slack)
+        order = sorted(range(len(present)), key=bounds.__getitem__, reverse=True)
+        # rest[i]: the bounds of order[i:], summed from the last one (as a loop back would)
+        rest = list(itertools.accumulate([bounds[i] for i in reversed(order)], initial=0.0))
+        rest.reverse()
         cap = max(FREQUENT_MIN, FREQUENT_SHARE * self.live)
         walked: list[tuple[_Postings, float]] = []
         looked_up: list[tuple[_Postings, float]] = []
         walked_terms: list[str] = []
         headroom = 0.0
-        for i, term in enumerate(order):
-            pair = (self.postings[term], query[term] * idf[term])
+        postings = self.postings
+        for i, at_order in enumerate(order):
+            term, weight, idf = present[at_order]
+            pair = (postings[term], weight * idf)
             if i >= WALK_TERMS or rest[i] < floor or doc_freq[term] > cap:
                 looked_up.append(pair)
-                headroom += bound[term]
+                headroom += bounds[at_order]
             else:
                 walked.append(pair)
                 walked_terms.append(term)
         if not walked:
             return []
         dots = np.zeros(len(self.entries))
-        _scatter(dots, walked)
-        rows = np.flatnonzero(dots)  # what the walk reached: every product is positive
+        rows = _scatter(dots, walked)  # what the walk reached, ascending (a sort of its few
+        # rows: ``flatnonzero`` of the window-long dots was most of the scatter's cost)
         rows = rows[self.alive[rows] & ~(np.abs(self.at[rows] - at) > span)]
         stale = rows[~self.normed[rows]]
         if len(stale):
@@ -611,11 +631,12 @@ class _TermIndex:
 def _scatter(
     dots: npt.NDArray[np.float64], postings: list[tuple[_Postings, float]],
     only: npt.NDArray[np.int64] | None = None,
-) -> None:
+) -> npt.NDArray[np.int64]:
     """Add ``weight * row weight`` of each posting to ``dots``, posting after posting (so each
     row's sum is added up in the same order as a loop over the terms would). With ``only``
     (ascending rows), a posting much longer than it adds to those rows alone: a common term's
-    postings span the window, the candidates are a few rows of it."""
+    postings span the window, the candidates are a few rows of it. Returns the rows added
+    to (without ``only``: ascending, each once)."""
     rows: list[npt.NDArray[np.int64]] = []
     weights: list[npt.NDArray[np.float64]] = []
     for bucket, _ in postings:
@@ -627,7 +648,12 @@ def _scatter(
         rows.append(these)
         weights.append(those)
     query = np.repeat([weight for _, weight in postings], [len(r) for r in rows])
-    np.add.at(dots, np.concatenate(rows), query * np.concatenate(weights))
+    reached = np.concatenate(rows)
+    np.add.at(dots, reached, query * np.concatenate(weights))
+    if only is not None or not len(reached):
+        return reached
+    reached.sort()
+    return reached[np.concatenate(([True], reached[1:] != reached[:-1]))]
 
 
 class StoryIndex:
@@ -896,11 +922,12 @@ class StoryIndex:
             if story_id not in candidates and (not named or named & story_names):
                 candidates[story_id] = None
         best: _Candidate | None = None
+        position = {t: i for i, t in enumerate(unit)}
         for story_id, key in candidates.items():
             centroid = self._centroids.get(story_id)
             if centroid is None or centroid.size < DEVELOPING_MIN_SIZE:
                 continue
-            closeness = centroid.cosine(unit)
+            closeness = centroid.cosine(unit, position)
             if (closeness >= DEVELOPING_THRESHOLD and (best is None or closeness > best.similarity)
                     and not _new_headline(unit, title, centroid, closeness)
                     and not self._elsewhere(title & names, centroid, closeness)):
