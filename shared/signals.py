@@ -53,7 +53,7 @@ def exit_if_requested() -> None:
 
 
 def forget_exit_request() -> None:
-    """A forked child starts with no request of its parent's (and tests reset it)."""
+    """For tests: the request outlives the handler's test, as it does a process."""
     global _exit_code
     _exit_code = None
 

@@ -91,13 +91,25 @@ def token_owner(token: str | None) -> str:
     return (token or "")[:-TOKEN_RANDOM]
 
 
-def _finish(conn: Connection, table: Any, row_id: int, token: str, values: dict[str, Any]) -> bool:
+def _update_claimed(
+    conn: Connection, table: Any, row_id: int, token: str, values: dict[str, Any],
+) -> bool:
+    """Update a row only while ``token``'s claim holds it; False once the claim was lost."""
     result = conn.execute(
         update(table)
         .where(table.c.id == row_id, table.c.status == "sending", table.c.claim_token == token)
-        .values(lease_until=None, claim_token=None, **values)
+        .values(**values)
     )
     return result.rowcount == 1
+
+
+def _finish(conn: Connection, table: Any, row_id: int, token: str, values: dict[str, Any]) -> bool:
+    return _update_claimed(conn, table, row_id, token,
+                           {"lease_until": None, "claim_token": None, **values})
+
+
+def _table(kind: str) -> Any:
+    return deliveries if kind == "delivery" else digests
 
 
 def finish_delivery(conn: Connection, delivery_id: int, token: str, **values: Any) -> bool:
@@ -231,17 +243,12 @@ def renew_claim(
     not the preparation before it (a worker's first job imports its channel's libraries).
     False when the claim was lost meanwhile (reclaimed and maybe sent by another worker):
     then the caller must not send."""
-    table = deliveries if kind == "delivery" else digests
-    return conn.execute(
-        update(table).where(table.c.id == row_id, table.c.status == "sending",
-                            table.c.claim_token == token)
-        .values(lease_until=now + lease)
-    ).rowcount == 1
+    return _update_claimed(conn, _table(kind), row_id, token, {"lease_until": now + lease})
 
 
 def reclaim_orphan(conn: Connection, kind: str, row_id: int, token: str, now: datetime) -> bool:
     """A 'sending' row whose owner process is known dead: back to retry now ('lost')."""
-    table = deliveries if kind == "delivery" else digests
+    table = _table(kind)
     return _reclaim(conn, kind, table, row_id, table.c.claim_token == token, now,
                     "its worker died mid-send")
 
