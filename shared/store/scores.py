@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, func, select
 
 from shared.models import articles, scores
-from shared.store.base import _insert
+from shared.store.base import _in, _insert, _insert_rows
 
 
 def save_score(
@@ -42,17 +42,20 @@ def save_scores(conn: Connection, rows: Sequence[NewScore], now: datetime) -> No
     """``save_score`` for a batch: one statement, many parameter sets."""
     if not rows:
         return
-    stmt = _insert(conn, scores)
+    # One statement cannot update a row twice: the last score of a key wins, as it did when
+    # each row was its own upsert.
+    last = {(r.article_id, r.topic_id): r for r in rows}
+    stmt, params = _insert_rows(conn, scores, [
+        {"article_id": r.article_id, "topic_id": r.topic_id, "score": r.score,
+         "explanation": r.explanation, "content_hash": r.content_hash, "scored_at": now}
+        for r in last.values()
+    ])
     stmt = stmt.on_conflict_do_update(
         index_elements=["article_id", "topic_id"],
         set_={"score": stmt.excluded.score, "explanation": stmt.excluded.explanation,
               "content_hash": stmt.excluded.content_hash, "scored_at": stmt.excluded.scored_at},
     )
-    conn.execute(stmt, [
-        {"article_id": r.article_id, "topic_id": r.topic_id, "score": r.score,
-         "explanation": r.explanation, "content_hash": r.content_hash, "scored_at": now}
-        for r in rows
-    ])
+    conn.execute(stmt, params)
 
 
 def current_score_topics(conn: Connection, article_ids: Sequence[int]) -> dict[int, set[str]]:
@@ -64,7 +67,7 @@ def current_score_topics(conn: Connection, article_ids: Sequence[int]) -> dict[i
         select(scores.c.article_id, scores.c.topic_id)
         .join(articles, and_(articles.c.id == scores.c.article_id,
                              articles.c.content_hash == scores.c.content_hash))
-        .where(scores.c.article_id.in_(list(article_ids))))
+        .where(_in(conn, scores.c.article_id, article_ids)))
     for article_id, topic_id in rows:
         found.setdefault(int(article_id), set()).add(str(topic_id))
     return found
