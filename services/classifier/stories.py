@@ -543,11 +543,10 @@ class _TermIndex:
         order the walk first reached them."""
         if not terms or not self.live:
             return []
-        doc_freq, peak, log, top = self.doc_freq, self.peak, math.log, 1.0 + self.live
+        doc_freq, log, top = self.doc_freq, math.log, 1.0 + self.live
         unseen = log(top / 1.0) + 1.0  # the IDF of a term no live row has
         query: dict[str, float] = {}
-        # (term, query weight, IDF, min(1, slack), document frequency) of terms in the window
-        present: list[tuple[str, float, float, float, int]] = []
+        present: list[tuple[str, float, float]] = []  # (term, query weight, IDF) in the window
         square = 0.0  # added up in order, as ``sum`` would
         for t, w in terms.items():
             freq = doc_freq.get(t)
@@ -556,8 +555,7 @@ class _TermIndex:
             else:
                 idf = log(top / (1.0 + freq)) + 1.0
                 query[t] = weight = w * idf
-                slack = PEAK_SLACK * peak.get(t, 1.0)
-                present.append((t, weight, idf, slack if slack < 1.0 else 1.0, freq))
+                present.append((t, weight, idf))
             square += weight * weight
         query_norm = math.sqrt(square) or 1.0
         self._query = (terms, self.changes, query, query_norm)
@@ -566,7 +564,11 @@ class _TermIndex:
         # weight any row gives it (MaxScore): once that bound is under ``floor``, the other
         # terms only add to rows already found, and only to rows they can still lift over
         # ``floor``. Exact up to the IDF drift ``PEAK_SLACK`` covers.
-        bounds = [weight / query_norm * slack for _, weight, _, slack, _ in present]
+        peak = self.peak
+        bounds: list[float] = []
+        for t, weight, _ in present:
+            slack = PEAK_SLACK * peak.get(t, 1.0)
+            bounds.append(weight / query_norm * (slack if slack < 1.0 else 1.0))  # min(1, slack)
         order = sorted(range(len(present)), key=bounds.__getitem__, reverse=True)
         # rest[i]: the bounds of order[i:], summed from the last one (as a loop back would)
         rest = list(itertools.accumulate([bounds[i] for i in reversed(order)], initial=0.0))
@@ -578,9 +580,9 @@ class _TermIndex:
         headroom = 0.0
         postings = self.postings
         for i, at_order in enumerate(order):
-            term, weight, idf, _, freq = present[at_order]
+            term, weight, idf = present[at_order]
             pair = (postings[term], weight * idf)
-            if i >= WALK_TERMS or rest[i] < floor or freq > cap:
+            if i >= WALK_TERMS or rest[i] < floor or doc_freq[term] > cap:
                 looked_up.append(pair)
                 headroom += bounds[at_order]
             else:
@@ -588,8 +590,9 @@ class _TermIndex:
                 walked_terms.append(term)
         if not walked:
             return []
-        dots, rows = _walk(walked, len(self.entries))  # rows reached, ascending (a sort of
-        # its few rows: ``flatnonzero`` of the window-long dots was most of the walk's cost)
+        dots = np.zeros(len(self.entries))
+        rows = _scatter(dots, walked)  # what the walk reached, ascending (a sort of its few
+        # rows: ``flatnonzero`` of the window-long dots was most of the scatter's cost)
         rows = rows[self.alive[rows] & ~(np.abs(self.at[rows] - at) > span)]
         stale = rows[~self.normed[rows]]
         if len(stale):
@@ -623,24 +626,6 @@ class _TermIndex:
                     idf[t] = log(top / (1.0 + doc_freq.get(t, 0))) + 1.0
             norms[row] = math.sqrt(sum((w * idf[t]) ** 2 for t, w in terms.items())) or 1.0
         self.normed[rows] = True
-
-
-def _walk(
-    postings: list[tuple[_Postings, float]], size: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """``_scatter`` into ``size`` zeros, and the rows reached (ascending, each once).
-
-    ``np.bincount`` adds each row's products in input order from zero, as ``np.add.at`` into
-    zeros does (the same floats), without the zeros and at about half the cost."""
-    rows = [bucket.rows[:bucket.size] for bucket, _ in postings]
-    weights = np.concatenate([bucket.weights[:bucket.size] for bucket, _ in postings])
-    query = np.repeat([weight for _, weight in postings], [len(r) for r in rows])
-    reached = np.concatenate(rows)
-    dots = np.bincount(reached, weights=query * weights, minlength=size)
-    if not len(reached):
-        return dots, reached
-    reached.sort()
-    return dots, reached[np.concatenate(([True], reached[1:] != reached[:-1]))]
 
 
 def _scatter(
