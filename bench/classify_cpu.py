@@ -13,6 +13,10 @@ smaller ones' runs, so give one size per run for a clean figure.
     .venv/bin/python bench/classify_cpu.py ../shared/weeks/week-2023-01-23.jsonl --sizes 1000 10000
     .venv/bin/python bench/classify_cpu.py WEEK.jsonl --postgres postgresql://postgres@127.0.0.1/postgres
     .venv/bin/python bench/classify_cpu.py WEEK.jsonl --sizes 10000 --profile /tmp/classify.prof
+    .venv/bin/python bench/classify_cpu.py WEEK.jsonl --sizes 1000 --dump /tmp/before.tsv
+
+``--dump`` writes every story membership, story and score of the run (one sorted line each)
+to PATH.<size>: two runs' dumps are identical when a speed change kept the behaviour.
 """
 
 from __future__ import annotations
@@ -152,8 +156,38 @@ def run_size(args: argparse.Namespace, rows: list[dict[str, Any]], size: int) ->
     print(f"{ctx.engine.dialect.name:10}  {size:>7}  {n:>5}  {total * 1000 / n:8.3f}  "
           f"{scoring * 1000 / n:8.3f}  {(total - scoring) * 1000 / n:8.3f}  "
           f"{wall * 1000 / n:8.3f}  {fill_s:7.0f}  {peak:7.0f}", flush=True)
+    if args.dump:
+        dump(ctx, f"{args.dump}.{size}")
     ctx.engine.dispose()
     drop_database(args, url)
+
+
+def dump(ctx: Any, path: str) -> None:
+    """Every membership, story, score and delivery of the run, one sorted line each."""
+    from sqlalchemy import select
+
+    from shared.models import deliveries, scores, stories, story_members
+
+    queries = {
+        "member": select(story_members.c.article_id, story_members.c.story_id,
+                         story_members.c.reason, story_members.c.matched_article_id,
+                         story_members.c.similarity, story_members.c.outlet,
+                         story_members.c.seen_at),
+        "story": select(stories.c.id, stories.c.title, stories.c.first_article_id,
+                        stories.c.article_count, stories.c.outlet_count,
+                        stories.c.first_seen_at, stories.c.last_seen_at),
+        "score": select(scores.c.article_id, scores.c.topic_id, scores.c.score,
+                        scores.c.explanation, scores.c.content_hash),
+        "delivery": select(deliveries.c.subscription_id, deliveries.c.article_id,
+                           deliveries.c.topic_id, deliveries.c.score, deliveries.c.story_id,
+                           deliveries.c.kind, deliveries.c.status),
+    }
+    lines: list[str] = []
+    with ctx.engine.connect() as conn:
+        for name, query in queries.items():
+            lines += [name + "\t" + json.dumps(list(row), default=str, sort_keys=True)
+                      for row in conn.execute(query)]
+    Path(path).write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
 
 
 def drop_database(args: argparse.Namespace, url: str) -> None:
@@ -176,6 +210,7 @@ def main() -> None:
     parser.add_argument("--measure", type=int, default=1000, help="articles timed per size")
     parser.add_argument("--postgres", help="admin URL; a fresh database is made per size")
     parser.add_argument("--profile", help="cProfile the timed classify batches to PROFILE.<size>")
+    parser.add_argument("--dump", help="write memberships, stories, scores to DUMP.<size>")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import logging

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Row, func, select, update
 
 from shared.models import articles, feeds, scores
-from shared.store.base import _insert
+from shared.store.base import _in, _insert
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def get_articles(conn: Connection, article_ids: Sequence[int]) -> list[Row[Any]]
         select(articles, feeds.c.name.label("feed_name"), feeds.c.title.label("feed_title"),
                feeds.c.url.label("feed_url"))
         .join(feeds, feeds.c.id == articles.c.feed_id)
-        .where(articles.c.id.in_(list(article_ids)))
+        .where(_in(conn, articles.c.id, article_ids))
         .order_by(articles.c.id)
     )
     return list(conn.execute(query))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, or_, select, text, update
 
 from shared.models import articles, scores, stories, story_alerts, story_members
-from shared.store.base import _insert, as_utc
+from shared.store.base import _in, _insert, _insert_rows, as_utc
 
 
 def get_story(conn: Connection, story_id: int) -> Row[Any] | None:
@@ -47,7 +47,7 @@ def story_members_of(conn: Connection, article_ids: Sequence[int]) -> dict[int, 
         return {}
     rows = conn.execute(
         select(story_members.c.article_id, story_members.c.story_id)
-        .where(story_members.c.article_id.in_(list(article_ids)))
+        .where(_in(conn, story_members.c.article_id, article_ids))
     )
     return {int(a): int(s) for a, s in rows}
 
@@ -84,13 +84,16 @@ def create_stories(conn: Connection, new: Sequence[NewStory]) -> list[int]:
     """Story rows for a batch, one statement; their ids in the order given."""
     if not new:
         return []
-    stmt = stories.insert().returning(stories.c.id, sort_by_parameter_order=True)
-    rows = conn.execute(stmt, [
+    if len({n.first_article_id for n in new}) < len(new):  # RETURNING is matched by it
+        return [i for n in new for i in create_stories(conn, [n])]
+    stmt, params = _insert_rows(conn, stories, [
         {"title": n.title, "first_article_id": n.first_article_id, "first_seen_at": n.seen_at,
          "last_seen_at": n.seen_at, "article_count": 0, "outlet_count": 0}
         for n in new
     ])
-    return [int(row[0]) for row in rows]
+    rows = conn.execute(stmt.returning(stories.c.id, stories.c.first_article_id), params)
+    made = {int(first): int(story_id) for story_id, first in rows}
+    return [made[n.first_article_id] for n in new]
 
 
 @dataclass(frozen=True)
@@ -120,13 +123,16 @@ def add_story_members(conn: Connection, members: Sequence[NewMember]) -> list[in
     knows these rows already, and need not read them back in its next catch-up."""
     if not members:
         return []
-    inserted = conn.execute(story_members.insert().returning(story_members.c.seq), [
+    stmt, params = _insert_rows(conn, story_members, [
         {"article_id": m.article_id, "story_id": m.story_id, "outlet": m.outlet,
          "reason": m.reason, "matched_article_id": m.matched_article_id,
          "similarity": m.similarity, "seen_at": m.seen_at}
         for m in members
     ])
-    seqs = [int(row[0]) for row in inserted]
+    inserted = conn.execute(
+        stmt.returning(story_members.c.seq, story_members.c.article_id), params)
+    seq_of = {int(article_id): int(seq) for seq, article_id in inserted}  # article_id is unique
+    seqs = [seq_of[m.article_id] for m in members]
     # Two statements whatever the batch size: the new rows themselves say each article's story
     # and each story's counts (one grouped pass over the touched stories' members, joined in
     # with UPDATE ... FROM), so nothing is read back into Python and sent again row by row.
@@ -134,14 +140,14 @@ def add_story_members(conn: Connection, members: Sequence[NewMember]) -> list[in
     placed = [m.article_id for m in members]
     conn.execute(
         update(articles)
-        .where(articles.c.id == c.article_id, c.article_id.in_(placed))
+        .where(articles.c.id == c.article_id, _in(conn, c.article_id, placed))
         .values(story_id=c.story_id)
     )
     counted = (
         select(c.story_id, func.count().label("n"),
                func.count(func.distinct(c.outlet)).label("outlets"),
                func.min(c.seen_at).label("first"), func.max(c.seen_at).label("last"))
-        .where(c.story_id.in_(sorted({m.story_id for m in members})))
+        .where(_in(conn, c.story_id, sorted({m.story_id for m in members})))
         .group_by(c.story_id)
         .subquery()
     )

@@ -100,3 +100,25 @@ def test_story_members_in_bulk_set_each_article_story_and_each_story_counts(db_u
                       floods: (2, 1, now + timedelta(hours=1), now + timedelta(hours=5))}
     assert placed == {ids[0]: quake, ids[1]: quake, ids[2]: quake, ids[3]: floods,
                       ids[4]: floods}
+
+
+def test_batch_inserts_keep_their_order_and_last_score_wins(db_url: str) -> None:
+    """Stories come back in the order asked, one per first article even when two name the
+    same one; a score given twice in one batch ends as the later one, as two upserts would."""
+    engine = make_engine(db_url)
+    now = store.utcnow()
+    with engine.begin() as conn:
+        store.sync_feeds(conn, [FeedConfig(url="https://x.org/feed")], now)
+        feed_id = store.enabled_feeds(conn)[0].id
+        ids = [store.upsert_article(conn, feed_id, _article(f"a{n}", f"Report {n}"), now)[0]
+               for n in range(3)]
+        asked = [store.NewStory(f"S{n}", i, now) for n, i in enumerate([ids[2], ids[0], ids[1]])]
+        made = store.create_stories(conn, asked)
+        twice = store.create_stories(conn, [store.NewStory("T", ids[0], now)] * 2)
+        titles = [row.title for i in made + twice if (row := store.get_story(conn, i))]
+        store.save_scores(conn, [store.NewScore(ids[0], "t", 0.1, {"n": 1}, "h"),
+                                 store.NewScore(ids[1], "t", 0.2, {}, "h"),
+                                 store.NewScore(ids[0], "t", 0.3, {"n": 2}, "h")], now)
+        kept = store.get_score(conn, ids[0], "t")
+    assert titles == ["S0", "S1", "S2", "T", "T"] and len(set(made + twice)) == 5
+    assert kept is not None and (kept.score, kept.explanation) == (0.3, {"n": 2})
