@@ -150,9 +150,7 @@ def derive_refinements(
     if not texts:
         return Refinements()
     ground = background if background is not None else shipped()
-    # A firm joined with its other name weighs as its own name does: one company under two
-    # names is one protagonist, and as rare as the name the story uses.
-    entities, joined = _join_appositions(_salient_entities(texts, ground), texts)
+    entities = _salient_entities(texts, ground)
     protagonists = _protagonists(entities, texts)
     entity_stems = {s for terms in entities.values() for t in terms for s in stems(t)}
     concepts = _salient_concepts(texts, ground, exclude=entity_stems)
@@ -175,8 +173,7 @@ def derive_refinements(
     peripheral = _peripheral_names(entities, [ref.text for ref in references], wanted)
     entity_groups = [
         TermGroup(name=f"entity:{label}", label=label, terms=tuple(terms),
-                  weight=round(_weight(ground.any_rate({_term_key(t) for t in terms if t not in joined}),
-                                       target)
+                  weight=round(_weight(ground.any_rate({_term_key(t) for t in terms}), target)
                                * (PERIPHERAL_SHARE if label in peripheral else 1.0), 3))
         for label, terms in entities.items()
     ]
@@ -421,30 +418,15 @@ def _concept_terms(text: str) -> set[str]:
 
 
 def _core_terms(concepts: Sequence[str], references: Sequence[str]) -> set[str]:
-    """The subject terms most references use (stems and stem bigrams, as concepts count). A
-    noun compounded of a verb and its particle is used where a reference writes the verb
-    phrase: "layoffs" in "Meta will lay off thousands" and "is laying off staff" (the
-    references of one story write it both ways; counted apart, neither reaches the share)."""
+    """The subject terms most references use (stems and stem bigrams, as concepts count)."""
     if not references:
         return set()
     used: list[set[str]] = []
     for text in references:
         words = content_stems(_undot(text))
-        used.append(set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
-                    | _phrasal_compounds(text))
+        used.append(set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)})
     return {c for c in concepts
             if sum(1 for terms in used if _term_key(c) in terms) >= CORE_SHARE * len(references)}
-
-
-# Particles that make a verb phrase whose noun is written as one word: "lay off" / "layoff",
-# "shut down" / "shutdown", "crack down" / "crackdown", "bail out" / "bailout", "take over".
-PHRASAL_PARTICLES = ("off", "out", "down", "up", "over", "back")
-_PHRASAL = re.compile(rf"\b([^\W\d_]{{2,}})[\s-]+({'|'.join(PHRASAL_PARTICLES)})\b", re.IGNORECASE)
-
-
-def _phrasal_compounds(text: str) -> set[str]:
-    """The stems of the one-word nouns a text's verb phrases make: "laying off" -> "layoff"."""
-    return {stem(stem(m.group(1).lower()) + m.group(2).lower()) for m in _PHRASAL.finditer(text)}
 
 
 def _name_pattern(terms: Sequence[str], flags: int = 0) -> re.Pattern[str]:
@@ -758,58 +740,6 @@ def _salient_entities(texts: Sequence[str], ground: Background) -> dict[str, lis
     for terms in named.values():
         terms.extend(a for a in _inflected_forms(terms, ground) if a not in terms)
     return named
-
-
-# One company under two names, as the references write it in apposition: "Facebook parent
-# Meta", "Facebook's parent company, Meta", "Meta, the parent company of Facebook", "X (formerly
-# Twitter)". "Owner" is no such cue: "Twitter owner Elon Musk" names two protagonists.
-_PARENT = r"parent(?:[^\S\n]+(?:company|firm|group))?"
-_POSSESSIVE = r"(?:['’]s)?"
-APPOSITION_MIN_DOCS = 2  # references that write the two names so, at least
-
-
-def _appositions(child: str, parent: str) -> tuple[re.Pattern[str], ...]:
-    """Patterns where ``parent`` is written as the same firm as ``child`` (regex alternations)."""
-    gap = r"[^\S\n]+"
-    return tuple(re.compile(p) for p in (
-        rf"\b(?:{child}){_POSSESSIVE}[\s-]+{_PARENT},?{gap}(?:{parent})\b",
-        rf"\b(?:{parent}),{gap}(?:the{gap})?{_PARENT}{gap}(?:of|that{gap}owns){gap}(?:{child})\b",
-        rf"\b(?:{parent}),{gap}(?:{child}){_POSSESSIVE}{gap}{_PARENT}\b",
-        rf"\b(?:{parent})[^\S\n]*[(,][^\S\n]*(?:formerly|previously)(?:{gap}known{gap}as)?{gap}(?:{child})\b",
-    ))
-
-
-def _join_appositions(
-    entities: dict[str, list[str]], texts: Sequence[str]
-) -> tuple[dict[str, list[str]], set[str]]:
-    """Names the references write as one firm's ("Facebook parent Meta") join into one name:
-    counted apart, every item naming both plus any word of the story reads as two protagonists.
-    The joined name keeps the label more texts use (the firm's current name, as the story's
-    headlines write it); returned beside the terms that joined it from the other name."""
-    joined: set[str] = set()
-    written = [_undot(text) for text in texts]
-    alternation = {label: "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-                   for label, terms in entities.items()}
-    places = _all_places()
-    labels = [label for label, terms in entities.items() if not any(t.lower() in places for t in terms)]
-    for child in labels:
-        for parent in labels:
-            if child == parent or child not in entities or parent not in entities:
-                continue
-            patterns = _appositions(alternation[child], alternation[parent])
-            if sum(1 for text in written if any(p.search(text) for p in patterns)) < APPOSITION_MIN_DOCS:
-                continue
-            keep, drop = sorted((child, parent), key=lambda label: -_texts_naming(entities[label], written))
-            added = [t for t in entities.pop(drop) if t not in entities[keep]]
-            entities[keep] += added
-            joined.update(added)
-            alternation[keep] = "|".join(re.escape(t) for t in sorted(entities[keep], key=len, reverse=True))
-    return entities, joined
-
-
-def _texts_naming(terms: Sequence[str], texts: Sequence[str]) -> int:
-    pattern = _name_pattern(terms)
-    return sum(1 for text in texts if pattern.search(text))
 
 
 def _salient_name(name: str, share: float, ground: Background) -> bool:
