@@ -303,8 +303,11 @@ class TopicScorer:
                        located, subject_weak, scene, self._dated_notes(dated, matches), epithets)
         explanation = self._explain(value, matches, notes, hit, components, z)
         scored = Score(self.topic.id, round(value, 4), explanation)
+        # A subject name stands for the actors only where it is written as a name, as the
+        # references write it: "Reality Labs" is Meta's division, "virtual reality" anyone's.
         if (self._names_as_actors is not None and value < self.topic.threshold and missing
-                and any(g in matches for g in self.refinements.actor_names)
+                and any(g in matches and any(s[:1].isupper() for s in matches[g].surfaces)
+                        for g in self.refinements.actor_names)
                 and not any(g in matches for g in self.refinements.require[0])):
             other = self._names_as_actors.score(title, summary)
             return other if other.score > scored.score else scored

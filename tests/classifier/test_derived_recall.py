@@ -235,3 +235,36 @@ def test_a_hyphenated_name_of_the_description_is_one_subject_term() -> None:
     found = scorer.score("FBI finds classified documents at Mar-a-Lago",
                          "Agents searched Trump's Mar-a-Lago estate.")
     assert found.score >= 0.5, found.explanation["summary"]
+
+
+CUTS_REFS = tuple(
+    Reference(f"c{i}.md", text)
+    for i, text in enumerate([
+        "# Quillo cuts jobs\n\nThe firm Quillo will lay off 900 employees, most of them in its "
+        "headset division.",
+        "# Layoffs at Quillo\n\nStaff at Quillo learnt of the layoffs by email.",
+        "# Quillo layoffs hit headset teams\n\nThe teams that build headsets lose a third of "
+        "their employees, Quillo said.",
+    ])
+)
+CUTS_DESCRIPTION = "Quillo's layoffs and the teams they hit (headsets, Reality Labs)."
+CUTS_DF = {"quillo": 40.0, "realiti": 250.0, "lab": 300.0, "layoff": 160.0,
+           "lay": 190.0, "employe": 440.0, "headset": 60.0, "team": 2000.0, "staff": 1100.0,
+           "email": 400.0, "divis": 300.0, "unit": 900.0, "job": 1500.0, "cut": 870.0,
+           "virtual": 300.0, "virtual realiti": 90.0, "hit": 3000.0}
+
+
+def test_a_subject_name_stands_for_the_actors_only_where_it_is_written_as_a_name() -> None:
+    """The references' "Reality Labs" is the firm's division: a text that names it (and no
+    firm) may be about the story; one that writes "virtual reality" is about anyone's."""
+    scorer = TopicScorer(
+        ResolvedTopic(id="cuts", name="Quillo layoffs", threshold=0.5, references=CUTS_REFS,
+                      description=CUTS_DESCRIPTION),
+        derive_refinements(CUTS_REFS, CUTS_DESCRIPTION, Background(docs=64_000, df=dict(CUTS_DF))))
+    actors = {scorer.refinements.group(g).label.lower() for g in scorer.refinements.actor_names}
+    assert "reality" in actors
+    division = scorer.score("Reality Labs to lay off 900 employees, cuts headset teams", "")
+    rival = scorer.score("Rival announces layoffs of 900 employees in virtual reality headset teams", "")
+    assert division.score >= 0.5, division.explanation["summary"]
+    assert "subject: headset" in division.explanation["summary"]
+    assert rival.score < 0.5, rival.explanation["summary"]
