@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from services.classifier.boilerplate import without_shared_boilerplate
 from services.classifier.epithets import epithet_span, name_stems
 from services.classifier.lexicon import GroupMatch, Lexicon
 from services.classifier.names import lowercase_stems
@@ -99,6 +100,8 @@ class TopicScorer:
     """Scores texts against one topic; build once per topic (fitting costs milliseconds)."""
 
     def __init__(self, topic: ResolvedTopic, refinements: Refinements | None = None) -> None:
+        # An outlet's standfirst that the references repeat is no evidence of the story.
+        topic = replace(topic, references=without_shared_boilerplate(topic.references))
         self.topic = topic
         self._passages = [
             _Passage(ref.source, passage)
