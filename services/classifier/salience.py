@@ -434,8 +434,10 @@ def _name_pattern(terms: Sequence[str], flags: int = 0) -> re.Pattern[str]:
 
 
 # The adjective of a place ("Indian", "Chinese", "Ukrainian", "Egyptian") says where, like the
-# place's name: a place name (or it less its last letter) and one of these endings.
+# place's name: a place name (or it less its last letter) and one of these endings; or the
+# place's name is the adjective and one of ``PLACE_ENDINGS`` ("Czech": Czechia, "Thai": Thailand).
 DEMONYM_ENDINGS = ("n", "an", "ian", "ese", "ish", "ean")
+PLACE_ENDINGS = ("ia", "land")
 DEMONYM_MIN_PLACE = 4
 
 
@@ -447,6 +449,8 @@ def _is_place(terms: Sequence[str]) -> bool:
 def _demonym_of_place(word: str, places: frozenset[str]) -> bool:
     if " " in word or not word.isalpha():
         return False
+    if any(f"{word}{ending}" in _countries() for ending in PLACE_ENDINGS):
+        return True
     for ending in DEMONYM_ENDINGS:
         base = word[: -len(ending)]
         if len(base) >= DEMONYM_MIN_PLACE - 1 and word.endswith(ending) and (
@@ -479,8 +483,8 @@ def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[s
     places = _all_places()
     written = [_undot(text) for text in texts]
     return {label for label, terms in entities.items()
-            if not any(t.lower() in places for t in terms) and _named_in_most(terms, written)
-            and not _written_as_place(terms, written)}
+            if not any(t.lower() in places or _demonym_of_place(t.lower(), places) for t in terms)
+            and _named_in_most(terms, written) and not _written_as_place(terms, written)}
 
 
 # "in the occupied West Bank", "across the Donbas", "near Bakhmut": a name the texts mostly
@@ -691,6 +695,11 @@ def _places() -> dict[str, tuple[str, ...]]:
         for name in names:
             places[name.lower()] = names
     return places
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(country.lower() for country, _ in _country_capitals())
 
 
 def _country_capitals() -> list[tuple[str, str]]:
