@@ -121,6 +121,10 @@ class Refinements:
     # Derived topics: groups whose terms are names, matched however a feed spells or inflects
     # them ("Zełenskiego", "Zelenskiy" for "Zelensky": ``services.classifier.names``).
     names: tuple[str, ...] = ()
+    # Derived topics: subject groups the topic's texts only ever write capitalised ("Grant" of
+    # "Grant Shapps", "Lucy"): names, so a text's lowercase word is another sense ("a package
+    # of grants") and no evidence; they match only where the text capitalises them.
+    capitalised: tuple[str, ...] = ()
 
     def clause_minimum(self, index: int) -> float:
         return self.min_groups[index] if index < len(self.min_groups) else 1.0

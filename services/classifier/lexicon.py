@@ -42,6 +42,7 @@ class Phrase:
     kind: str = "stem"
     term: str = ""  # the term as listed, for a name matched by key or core
     alone: bool = False  # a multi-word name's distinctive word: no part of another name
+    capital: bool = False  # matches only where the text capitalises its first word
 
 
 @dataclass
@@ -75,9 +76,10 @@ class Lexicon:
     def __init__(
         self, groups: Iterable[tuple[str, Sequence[str]]], *, polish: bool = False,
         senses: Iterable[str] = (), exclusive: bool = False, names: Iterable[str] = (),
-        ordinary: Iterable[str] = (),
+        ordinary: Iterable[str] = (), capitalised: Iterable[str] = (),
     ) -> None:
         sense_groups = frozenset(senses)
+        capital_groups = frozenset(capitalised)
         name_groups = frozenset(names)
         self._exclusive = exclusive
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
@@ -101,8 +103,9 @@ class Lexicon:
                 term_stems = tuple(stems(written))
                 if term_stems:
                     words = tuple(written.lower().replace("-", " ").split()) if exact else ()
-                    sense = name in sense_groups
-                    self._by_first[term_stems[0]].append(Phrase(name, term_stems, words, sense=sense))
+                    sense, capital = name in sense_groups, name in capital_groups
+                    self._by_first[term_stems[0]].append(
+                        Phrase(name, term_stems, words, sense=sense, capital=capital))
                     inflected = _polish_form(written) if polish else None
                     if inflected:
                         self._by_first_polish[inflected[0]].append(
@@ -169,6 +172,8 @@ class Lexicon:
                             continue
                     if phrase.exact and not _written_as(text, tokens, i, phrase.exact):
                         continue
+                    if phrase.capital and not text[tokens[i].start].isupper():
+                        continue  # "grants" is no "Grant" (Shapps)
                     if phrase.alone:
                         other = self._in_other_name(text, tokens, i, title_end)
                         if other == "after":

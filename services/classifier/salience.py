@@ -246,7 +246,8 @@ def derive_refinements(
                        actor_names=actors if len(require) > 1 else (),
                        event_names=events if len(require) > 1 else (),
                        names_together=NAMES_TOGETHER if len(require) > 1 else 0.0, places=places,
-                       names=tuple(g.name for g in entity_groups) + tuple(written_as_names))
+                       names=tuple(g.name for g in entity_groups) + tuple(written_as_names),
+                       capitalised=tuple(written_as_names))
 
 
 def _unwanted_only(term: str, wanted: str, unwanted: str) -> bool:

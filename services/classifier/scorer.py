@@ -130,7 +130,8 @@ class TopicScorer:
                                 exclusive=self.derived, names=self.refinements.names,
                                 ordinary=lowercase_stems(
                                     [ref.text for ref in topic.references] + [topic.description or ""])
-                                if self.refinements.names else ())
+                                if self.refinements.names else (),
+                                capitalised=self.refinements.capitalised)
         self._apart = Lexicon((g.name, g.terms) for g in groups if g.name in apart) if apart else None
         self._labels = {g.name: g.label for g in groups}
         self._weights = {
@@ -808,7 +809,8 @@ def _names_as_actors(topic: ResolvedTopic, refinements: Refinements) -> TopicSco
     actors = (*(g.name for g in merged), *require[0])
     subject = tuple(g for g in require[-1] if g not in names)
     groups = (*(g for g in refinements.groups if g.name not in names), *merged)
-    alternative = replace(refinements, groups=groups, require=(actors, subject), actor_names=())
+    alternative = replace(refinements, groups=groups, require=(actors, subject), actor_names=(),
+                          capitalised=(*refinements.capitalised, *(g.name for g in merged)))
     return TopicScorer(topic, refinements=alternative)
 
 
