@@ -16,12 +16,13 @@ for the explanation ("Zełenskiego (Zelensky)").
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from services.classifier.names import CORE_MARK, name_core, name_key, word_keys
+from services.classifier.names import CORE_MARK, name_cores, name_key, word_keys
 from services.classifier.text import Token, is_polish, polish_stem, polish_stems, stems
 
 POLISH_MIN_STEM = 5  # letters a Polish stem keeps, unless the word is its own stem
@@ -126,9 +127,10 @@ class Lexicon:
             return
         label = written
         self._by_key[keys[0]].append(Phrase(group, keys, kind="key", term=label, alone=alone))
-        cores = tuple(name_core(w) for w in words)
-        if all(cores):
-            self._by_core[cores[0]].append(Phrase(group, cores, kind="core", term=label, alone=alone))
+        for cores in itertools.product(*(name_cores(w) for w in words)):
+            if all(cores):
+                self._by_core[cores[0]].append(
+                    Phrase(group, cores, kind="core", term=label, alone=alone))
 
     def match(self, text: str, tokens: Sequence[Token], title_end: int) -> dict[str, GroupMatch]:
         """Longest phrase wins at each position; a token belongs to at most one phrase per group."""

@@ -46,12 +46,18 @@ MIN_KEY = 4  # shorter names are matched as the stemmer reads them, not by key
 # Polish noun and adjective case endings, folded to ASCII (ą -> a, ę -> e, ó -> o), longest
 # first: "Zełenskiego" -> "zelensk", "Londynie" -> "londyn", "Sunakiem" -> "sunak", "Chersonia"
 # -> "cherson".
-POLISH_ENDINGS = tuple(sorted(
-    ("owie", "owi", "iego", "iemu", "ego", "emu", "ami", "ach", "om", "ow", "iem", "em", "ie", "iu",
-     "ej", "im", "ich", "imi", "ym", "ych", "ymi", "a", "e", "i", "u", "y", "o",
-     # after a soft consonant ("Chersoń": "Chersonia", "Chersoniowi", "Chersoniem")
-     "ia", "iowi", "iom", "iach", "iami"),
-    key=len, reverse=True))
+_POLISH_ENDINGS = (
+    "owie", "owi", "iego", "iemu", "ego", "emu", "ami", "ach", "om", "ow", "iem", "em", "ie", "iu",
+    "ej", "im", "ich", "imi", "ym", "ych", "ymi", "a", "e", "i", "u", "y", "o",
+    # after a soft consonant ("Chersoń": "Chersonia", "Chersoniowi", "Chersoniem")
+    "ia", "iowi", "iom", "iach", "iami")
+# ... compared with keys, so written as keys write them ("owi" is "ovi": "Bidenowi" -> "biden");
+# but not "-ow" and "-owie": they end the names of places in "-ów" too ("Rzeszów", "w Rzeszowie").
+POLISH_ENDINGS = tuple(sorted({e.replace("w", "v").replace("y", "i") for e in _POLISH_ENDINGS
+                               if e not in ("ow", "owie")}, key=len, reverse=True))
+# Polish declension drops the "e" of a final "-el", "-ek", "-ec" ("Pavel": "Pavla", "Pavlem";
+# "Marek": "Marka"): a topic's name ending so has that shorter core too.
+FLEETING_E = re.compile(r"(?<=[^aeiou])e(?=[lkc]$)")
 NAME_FINALS = frozenset("aeio")  # after keying, "y" is "i"
 _FOLDED = str.maketrans({"ł": "l", "Ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe",
                          "ı": "i", "’": "", "'": ""})
@@ -72,6 +78,8 @@ def name_key(word: str) -> str:
     key = fold(word)
     if not key.isalpha() or not key.isascii():
         return ""
+    # Polish writes the Czech and Slovak "š", "č" (folded to "s", "c") as "sz", "cz": "Babisz".
+    key = key.replace("sz", "s").replace("cz", "c")
     key = key.replace("kh", "ch").replace("w", "v").replace("y", "i")
     key = _DOUBLE_I.sub("i", key)
     key = _SLAVIC_FINAL.sub("i", key)
@@ -98,6 +106,13 @@ def name_core(word: str) -> str:
     if key[-1:] in NAME_FINALS and len(key) - 1 >= MIN_CORE:
         return key[:-1]
     return key
+
+
+def name_cores(word: str) -> tuple[str, ...]:
+    """``name_core`` and, for a final "-el", "-ek", "-ec", the core Polish declines it to."""
+    core = name_core(word)
+    fleeting = FLEETING_E.sub("", core)
+    return (core, fleeting) if fleeting != core and len(fleeting) >= MIN_CORE else (core,)
 
 
 WORD_CACHE_SIZE = 200_000

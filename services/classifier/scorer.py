@@ -809,8 +809,7 @@ def _names_as_actors(topic: ResolvedTopic, refinements: Refinements) -> TopicSco
     actors = (*(g.name for g in merged), *require[0])
     subject = tuple(g for g in require[-1] if g not in names)
     groups = (*(g for g in refinements.groups if g.name not in names), *merged)
-    alternative = replace(refinements, groups=groups, require=(actors, subject), actor_names=(),
-                          capitalised=(*refinements.capitalised, *(g.name for g in merged)))
+    alternative = replace(refinements, groups=groups, require=(actors, subject), actor_names=())
     return TopicScorer(topic, refinements=alternative)
 
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from services.classifier.background import Background
 from services.classifier.lexicon import Lexicon
-from services.classifier.names import lowercase_stems, name_core, name_key, polish_core
+from services.classifier.names import (
+    lowercase_stems,
+    name_core,
+    name_cores,
+    name_key,
+    polish_core,
+)
 from services.classifier.salience import derive_refinements, distinctive_words
 from services.classifier.scorer import TopicScorer
 from services.classifier.text import tokenize
@@ -41,6 +47,24 @@ def test_polish_cases_share_the_core_of_the_name() -> None:
     assert polish_core("Sunakiem") == name_core("Sunak")
     # A name's own final letters are kept unless Polish replaces them: "Nassau" is not "NASA".
     assert polish_core("NASA") != name_core("Nassau")
+
+
+def test_polish_spells_and_declines_central_european_names_its_own_way() -> None:
+    # The Czech "š" is the Polish "sz"; the dative "-owi"; the fleeting "e" of "-el".
+    for form in ("Babisz", "Babisza", "Babiszem", "Babiš"):
+        assert polish_core(form) == name_core("Babiš") == name_core("Babis")
+    assert polish_core("Bidenowi") == name_core("Biden")
+    assert {polish_core(f) for f in ("Pavla", "Pavlem", "Pavlowi")} == {"pavl"}
+    assert "pavl" in name_cores("Pavel") and name_cores("Israel") == (name_core("Israel"),)
+    # A place in "-ów" keeps its core in the locative: "w Rzeszowie" is Rzeszów.
+    assert polish_core("Rzeszowie") == polish_core("Rzeszów")
+
+
+def test_a_derived_name_matches_its_polish_declension_with_a_fleeting_e() -> None:
+    lexicon = Lexicon([("entity:Petr Pavel", ["Petr Pavel"])], exclusive=True,
+                      names=["entity:Petr Pavel"])
+    text = "Duda pogratulował Petrowi Pavlowi zwycięstwa; rozmowa z Petrem Pavlem w Pradze."
+    assert _groups(lexicon, text) == {"entity:Petr Pavel": ["Petrowi Pavlowi", "Petrem Pavlem"]}
 
 
 def test_a_name_group_matches_spellings_and_polish_cases_of_its_name() -> None:
