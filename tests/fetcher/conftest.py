@@ -6,10 +6,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+
+from tests.servers import QuietHTTPServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 
@@ -96,7 +98,7 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     state = FeedServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd = QuietHTTPServer(("127.0.0.1", 0), _handler(state))
     httpd.daemon_threads = True
     state.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)

@@ -11,7 +11,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from shared.exceptions import (
     TooLargeError,
 )
 from tests.fetcher.conftest import FeedServer, conditional, fixture_bytes, reply, trickle
+from tests.servers import QuietHTTPServer
 
 RSS = fixture_bytes("rss20.xml")
 
@@ -238,7 +239,7 @@ def tls_server(tmp_path: Path) -> Iterator[int]:
     state = FeedServer(routes={"/feed": reply(200, RSS)})
     from tests.fetcher.conftest import _handler
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd = QuietHTTPServer(("127.0.0.1", 0), _handler(state))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)

@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from shared.context import AppContext
 from shared.db import make_engine
 from shared.queue import InlineQueue
 from shared.settings import Settings
+from tests.servers import QuietHTTPServer
 
 LATENCY = 0.15  # seconds each response takes: long enough for requests to overlap
 
@@ -78,7 +79,7 @@ class Host:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return
 
-        self.httpd = ThreadingHTTPServer((address, 0), Handler)
+        self.httpd = QuietHTTPServer((address, 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
