@@ -106,17 +106,24 @@ def migrate(url: str) -> None:
     """Bring the schema to the newest revision (idempotent).
 
     A database already at the head is left alone without importing Alembic, which is most
-    of what this costs every `run --once` and every service start."""
-    from shared.store.schema import schema_revisions
+    of what this costs every `run --once` and every service start; an empty SQLite file (the
+    embedded default's first run) gets the schema at the head in one transaction, also without
+    Alembic. PostgreSQL always goes through Alembic (compose runs it as a one-shot step)."""
+    from shared.store.schema import create_at_head, schema_revisions
 
     engine = make_engine(url)
     check_connection(engine)
+    head = head_revision()
     try:
         with engine.connect() as conn:
             current = schema_revisions(conn)
+        if head is not None and current is None and engine.dialect.name == "sqlite":
+            with engine.begin() as conn:  # the embedded default's first run
+                if create_at_head(conn, head):
+                    log.info("database created at %s url=%s", head, engine.url.render_as_string())
+                    return
     finally:
         engine.dispose()
-    head = head_revision()
     if head is not None and current == {head}:
         log.debug("database schema at %s already", head)
         return

@@ -6,22 +6,52 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import MetaData
 
-from shared.db import make_engine, migrate
+from shared.db import alembic_config, head_revision, make_engine, migrate
 from shared.models import metadata
+from shared.store.schema import schema_revisions
+
+
+def _diff(url: str, against: MetaData) -> list[object]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        diff = list(compare_metadata(MigrationContext.configure(conn), against))
+    engine.dispose()
+    return diff
 
 
 @pytest.mark.parametrize("fixture", ["sqlite_url", "pg_url"])
 def test_migrations_match_models(fixture: str, request: pytest.FixtureRequest) -> None:
     url = str(request.getfixturevalue(fixture))
     migrate(url)  # idempotent: a second run is a no-op
-    engine = make_engine(url)
+    assert _diff(url, metadata) == [], "models changed without a migration"
+
+
+def test_the_alembic_revisions_build_the_models_schema_on_sqlite(tmp_path: Path) -> None:
+    """`migrate` creates an empty SQLite file from the models; the revisions must build the
+    same schema, or a database created so would differ from one migrated up to the head."""
+    url = f"sqlite:///{tmp_path / 'by-alembic.db'}"
+    make_engine(url).dispose()
+    command.upgrade(alembic_config(url), "head")  # type: ignore[arg-type]
+    assert _diff(url, metadata) == [], "models changed without a migration"
+
+
+def test_an_empty_sqlite_file_is_created_at_the_head_without_alembic(tmp_path: Path) -> None:
+    fast, slow = f"sqlite:///{tmp_path / 'fast.db'}", f"sqlite:///{tmp_path / 'slow.db'}"
+    migrate(fast)
+    command.upgrade(alembic_config(slow), "head")  # type: ignore[arg-type]
+    engine = make_engine(fast)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert schema_revisions(conn) == {head_revision()}
+        built = MetaData()
+        built.reflect(conn)
     engine.dispose()
-    assert diff == [], f"models changed without a migration: {diff}"
+    assert _diff(slow, built) == []  # the Alembic-built schema is the one created
+    command.upgrade(alembic_config(fast), "head")  # type: ignore[arg-type]  # Alembic agrees: at head
 
 
 def _newswatch(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
