@@ -14,12 +14,14 @@ A **name key** makes the spellings one: letters folded to ASCII (``unicodedata``
 it has no decomposition), "y" as "i" and "ii" as "i" (the Slavic final "-y", "-iy", "-yy",
 "-ij" are one "-i"; other doubled letters stay: "Grammy" is not the Polish "Gramy"), and the
 letters Polish writes for an English transliteration's ("w" for "v", "ch" for "kh", "dż" for
-"j"; its "y" for "i": "Floryda"). Both sides go through it, so a key only joins spellings that
+"j"; its "y" for "i": "Floryda") or for Czech and Slovak letters ("sz", "cz" for "š", "č":
+"Babisz"). Both sides go through it, so a key only joins spellings that
 differ in those letters.
 
 In a Polish text a name's **core** (its key less a case ending from ``POLISH_ENDINGS``, the
 nominal and adjectival endings of Polish declension; a fixed table of the grammar, not of any
-topic) matches the core of the topic's name: "Zełenskiego" and "Zelensky" are both "zelensk".
+topic) matches the core of the topic's name: "Zełenskiego" and "Zelensky" are both "zelensk";
+a name in "-el", "-ek", "-ec" also has the core Polish declines it to ("Pavel": "Pavla").
 A core shorter than ``MIN_CORE`` letters never matches ("Duda", "Gaza": only their keys do).
 Only capitalised words are read this way: names, not the words that happen to share letters.
 
