@@ -13,13 +13,12 @@ pairs are what the outlet prints under every headline, so the background has see
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
 from services.classifier.background import Background, shipped
-from services.classifier.text import content_stems
+from services.classifier.text import Token, content_stems, tokenize
 from shared.topics import Reference
 
 RUN_MIN_WORDS = 6  # a shared run shorter than this is a phrase, not furniture
@@ -30,8 +29,6 @@ PAIR_MIN_RATE = 3e-4
 PAIR_SHARE = 0.8
 MIN_PAIRS = 3
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
-
 
 def without_shared_boilerplate(
     references: Sequence[Reference], background: Background | None = None,
@@ -40,29 +37,26 @@ def without_shared_boilerplate(
     if len(references) < MIN_REFERENCES:
         return tuple(references)
     ground = background if background is not None else shipped()
-    words = [[(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(ref.text)]
-             for ref in references]
+    words = [list(tokenize(ref.text)) for ref in references]
     shared = _shared_positions(words)
     cleaned = []
     for ref, tokens, marked in zip(references, words, shared, strict=True):
-        cuts = [(tokens[a][1], tokens[b][2]) for a, b in _runs(marked)
-                if _furniture(ref.text[tokens[a][1]:tokens[b][2]], ground)]
+        cuts = [(tokens[a].start, tokens[b].end) for a, b in _runs(marked)
+                if _furniture(ref.text[tokens[a].start:tokens[b].end], ground)]
         cleaned.append(replace(ref, text=_cut(ref.text, cuts)) if cuts else ref)
     return tuple(cleaned)
 
 
-def _shared_positions(words: list[list[tuple[str, int, int]]]) -> list[set[int]]:
-    """Word positions covered by a RUN_MIN_WORDS-gram that MIN_REFERENCES texts contain."""
+def _shared_positions(words: list[list[Token]]) -> list[set[int]]:
+    """Word positions covered by a RUN_MIN_WORDS-gram (of stems) that MIN_REFERENCES texts contain."""
+    grams = [[tuple(t.stem for t in tokens[i:i + RUN_MIN_WORDS])
+              for i in range(len(tokens) - RUN_MIN_WORDS + 1)] for tokens in words]
     seen: dict[tuple[str, ...], set[int]] = defaultdict(set)
-    for number, tokens in enumerate(words):
-        for i in range(len(tokens) - RUN_MIN_WORDS + 1):
-            seen[tuple(w for w, _, _ in tokens[i:i + RUN_MIN_WORDS])].add(number)
-    marked: list[set[int]] = [set() for _ in words]
-    for number, tokens in enumerate(words):
-        for i in range(len(tokens) - RUN_MIN_WORDS + 1):
-            if len(seen[tuple(w for w, _, _ in tokens[i:i + RUN_MIN_WORDS])]) >= MIN_REFERENCES:
-                marked[number].update(range(i, i + RUN_MIN_WORDS))
-    return marked
+    for number, own in enumerate(grams):
+        for gram in own:
+            seen[gram].add(number)
+    return [{i + k for i, gram in enumerate(own) if len(seen[gram]) >= MIN_REFERENCES
+             for k in range(RUN_MIN_WORDS)} for own in grams]
 
 
 def _runs(marked: set[int]) -> list[tuple[int, int]]:

@@ -48,15 +48,15 @@ MIN_KEY = 4  # shorter names are matched as the stemmer reads them, not by key
 # Polish noun and adjective case endings, folded to ASCII (ą -> a, ę -> e, ó -> o), longest
 # first: "Zełenskiego" -> "zelensk", "Londynie" -> "londyn", "Sunakiem" -> "sunak", "Chersonia"
 # -> "cherson".
+# Not "-ow" and "-owie": they end the names of places in "-ów" too ("Rzeszów", "w Rzeszowie").
 _POLISH_ENDINGS = (
-    "owie", "owi", "iego", "iemu", "ego", "emu", "ami", "ach", "om", "ow", "iem", "em", "ie", "iu",
+    "owi", "iego", "iemu", "ego", "emu", "ami", "ach", "om", "iem", "em", "ie", "iu",
     "ej", "im", "ich", "imi", "ym", "ych", "ymi", "a", "e", "i", "u", "y", "o",
     # after a soft consonant ("Chersoń": "Chersonia", "Chersoniowi", "Chersoniem")
     "ia", "iowi", "iom", "iach", "iami")
-# ... compared with keys, so written as keys write them ("owi" is "ovi": "Bidenowi" -> "biden");
-# but not "-ow" and "-owie": they end the names of places in "-ów" too ("Rzeszów", "w Rzeszowie").
-POLISH_ENDINGS = tuple(sorted({e.replace("w", "v").replace("y", "i") for e in _POLISH_ENDINGS
-                               if e not in ("ow", "owie")}, key=len, reverse=True))
+# ... compared with keys, so written as keys write them ("owi" is "ovi": "Bidenowi" -> "biden").
+POLISH_ENDINGS = tuple(sorted({e.replace("w", "v").replace("y", "i") for e in _POLISH_ENDINGS},
+                              key=len, reverse=True))
 # Polish declension drops the "e" of a final "-el", "-ek", "-ec" ("Pavel": "Pavla", "Pavlem";
 # "Marek": "Marka"): a topic's name ending so has that shorter core too.
 FLEETING_E = re.compile(r"(?<=[^aeiou])e(?=[lkc]$)")

@@ -481,11 +481,10 @@ def _peripheral_names(
 
 
 def _protagonists(entities: dict[str, list[str]], texts: Sequence[str]) -> set[str]:
-    places = _all_places()
     written = [_undot(text) for text in texts]
     return {label for label, terms in entities.items()
-            if not any(t.lower() in places or _demonym_of_place(t.lower(), places) for t in terms)
-            and _named_in_most(terms, written) and not _written_as_place(terms, written)}
+            if not _is_place(terms) and _named_in_most(terms, written)
+            and not _written_as_place(terms, written)}
 
 
 # "in the occupied West Bank", "across the Donbas", "near Bakhmut": a name the texts mostly
